@@ -1,0 +1,24 @@
+#include "backoff.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pginit {
+
+Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double random_unit) {
+  Duration cap = policy.max;
+  if (cost == Cost::kCheap) cap = std::min(cap, policy.cheap_max);
+  if (cost == Cost::kPolling) cap = std::min(cap, policy.polling_max);
+  cap = std::max(cap, std::min(policy.min, policy.max));
+
+  // 2^62 ms overflows nothing and is far beyond any cap; stop doubling there.
+  const int exponent = std::clamp(attempt - 1, 0, 40);
+  const double base = static_cast<double>(policy.min.count()) * std::ldexp(1.0, exponent);
+  const double ceiling = std::min(base, static_cast<double>(cap.count()));
+  const double unit = std::clamp(random_unit, 0.0, 1.0);
+  const double delay = ceiling / 2.0 + unit * ceiling / 2.0;
+  const double floor = static_cast<double>(std::min(policy.min, policy.max).count());
+  return Duration{static_cast<Duration::rep>(std::max(delay, std::min(floor, ceiling)))};
+}
+
+}  // namespace pginit

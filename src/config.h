@@ -1,0 +1,71 @@
+#pragma once
+// argv + environment -> Config: the first step of the pipeline, and a pure function.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backoff.h"
+#include "dsn.h"
+#include "duration.h"
+#include "result.h"
+#include "signals.h"
+
+namespace pginit {
+
+enum class LogFormat { kText, kJson };
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+/// Reads a whole file (for *_FILE variables); an error message (errno text) on failure.
+using FileReader = std::function<Result<std::string>(const std::string& path)>;
+
+struct MigrationSettings {
+  std::optional<std::string> directory;              ///< --migrations
+  std::string table = "public.pginit_migrations";    ///< --migrations-table, validated SCHEMA.NAME
+  std::vector<std::string> command;                  ///< --migrate-cmd, split into argv
+  std::vector<std::string> fingerprint_globs;        ///< --migrate-fingerprint
+  std::optional<std::int64_t> lock_key;              ///< --lock-key
+  Duration timeout{0};                               ///< --migrate-timeout, 0 = no limit
+  bool allow_changed = false, strict_order = false, force = false;
+  bool dry_run = false, status = false;
+  ConnParams conn_params;                            ///< --migrate-dsn, else the wait's params
+  std::string target;                                ///< conn_params described for logs
+
+  bool enabled() const { return directory.has_value() || !command.empty(); }
+};
+
+struct SupervisionSettings {
+  bool exec = false;   ///< --exec: replace pginit with the command
+  bool group = false;  ///< --group: forward to the child's whole process group
+  SignalRewrite rewrite;
+  ExitRemap remap;
+  std::optional<Duration> grace;
+};
+
+struct Config {
+  ConnParams conn_params;
+  std::string target;                  ///< "host:port/db as user", for logs
+  std::vector<std::string> secrets;    ///< every password seen: redacted from all output
+  Duration timeout{60'000};
+  Duration connect_timeout{5'000};
+  BackoffPolicy backoff;
+  bool check = false, no_wait = false;
+  std::string ready_sql = "SELECT 1";
+  LogFormat log_format = LogFormat::kText;
+  LogLevel log_level = LogLevel::kInfo;
+  bool show_help = false, show_version = false;
+  MigrationSettings migrations;
+  SupervisionSettings supervision;
+  std::vector<std::string> command;    ///< COMMAND [ARG...]; empty = init-container mode
+};
+
+/// Builds the Config from `args` (argv without argv[0]), `env` and `read_file`. Precedence:
+/// command line > PGINIT_* (or PGINIT_*_FILE) > DATABASE_URL(_FILE) > PG* (libpq) >
+/// POSTGRES_* / DB_* (and their _FILE forms) > libpq's defaults; a value inside the DSN wins over
+/// every variable. Errors: usage (64) or config (78), one line, never containing a password.
+Result<Config> parse_config(const std::vector<std::string>& args, const EnvLookup& env, const FileReader& read_file);
+
+/// The --help text.
+std::string usage_text();
+
+}  // namespace pginit

@@ -1,0 +1,125 @@
+// pginit: config -> wait -> migrate -> supervise -> exit code.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <fmt/format.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "config.h"
+#include "files.h"
+#include "log.h"
+#include "migrations/migrate.h"
+#include "signals.h"
+#include "stop.h"
+#include "supervise.h"
+#include "wait.h"
+
+namespace pginit {
+namespace {
+
+std::optional<std::string> read_environment(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+Task<int> wait_phase(const Config& config, const StopRequest& stop) {
+  if (config.no_wait) co_return 0;
+  PgConn conn(co_await asio::this_coro::executor);
+  const WaitRequest request{.params = config.conn_params,
+                            .target = config.target,
+                            .ready_sql = config.ready_sql,
+                            .timeout = config.check ? config.connect_timeout : config.timeout,
+                            .connect_timeout = config.connect_timeout,
+                            .backoff = config.backoff,
+                            .single_attempt = config.check};
+  WaitOutcome waited = co_await wait_until_ready(conn, request);
+  if (waited.stopped) co_return report_stop(stop);
+  co_return static_cast<int>(waited.code);
+}
+
+Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigset_t& original_mask, StopRequest& stop) {
+  // Errors are values here: cancellation must not turn into an exception inside the loop.
+  co_await asio::this_coro::throw_if_cancelled(false);
+  if (int code = co_await wait_phase(config, stop); code != 0) co_return code;
+  if (config.migrations.enabled()) {
+    if (int code = co_await run_migrations(config, supervisor, stop); code != 0) co_return code;
+    if (config.migrations.dry_run || config.migrations.status) co_return 0;
+  }
+  if (stop.requested()) co_return report_stop(stop);
+  if (config.command.empty()) co_return 0;  // init-container mode
+  if (config.supervision.exec) {
+    Failure failure = exec_in_place(config.command, original_mask);
+    log::error(failure.message);
+    co_return static_cast<int>(failure.code);
+  }
+  const int code = co_await supervisor.run(config.command, ChildRole::kApp);
+  co_return config.supervision.remap.apply(code);
+}
+
+int run(int argc, char** argv, const sigset_t& original_mask) {
+  auto config = parse_config(std::vector<std::string>(argv + 1, argv + argc), read_environment, read_file);
+  if (!config) {
+    log::error(fmt::format("{} (exit {})", config.error(), static_cast<int>(config.failure().code)));
+    return static_cast<int>(config.failure().code);
+  }
+  if (config->show_help) {
+    std::fputs(usage_text().c_str(), stdout);
+    return 0;
+  }
+  if (config->show_version) {
+    std::printf("pginit %s\n", PGINIT_VERSION);
+    return 0;
+  }
+  log::setup(config->log_format, config->log_level, config->secrets);
+
+  asio::io_context io(1);
+  StopRequest stop;
+  Supervisor supervisor(io, config->supervision, original_mask, stop);
+  SignalSource signals(io, handled_signal_set());
+  signals.start([&supervisor](int signo, int) { supervisor.on_signal(signo); });
+
+  int exit_code = static_cast<int>(ExitCode::kSoftware);
+  asio::co_spawn(io, run_pipeline(*config, supervisor, original_mask, stop),
+                 asio::bind_cancellation_slot(stop.cancel.slot(), [&](std::exception_ptr error, int code) {
+                   exit_code = code;
+                   if (error) {
+                     try {
+                       std::rethrow_exception(error);
+                     } catch (const std::exception& e) {
+                       log::error(fmt::format("internal error: {} (exit 70)", e.what()));
+                     }
+                     exit_code = static_cast<int>(ExitCode::kSoftware);
+                   }
+                   io.stop();
+                 }));
+  io.run();
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace pginit
+
+int main(int argc, char** argv) {
+  // Block every signal we handle before anything else, so none is lost before the signalfd
+  // exists; children get `original_mask` back (tini does the same).
+  sigset_t handled = pginit::handled_signal_set();
+  sigset_t original_mask;
+  sigprocmask(SIG_BLOCK, &handled, &original_mask);
+  // Not PID 1: become a subreaper so orphans of the app are still ours to reap (tini -s).
+  if (getpid() != 1) prctl(PR_SET_CHILD_SUBREAPER, 1);
+  try {
+    return pginit::run(argc, argv, original_mask);
+  } catch (const std::exception& e) {
+    pginit::log::error(fmt::format("internal error: {} (exit 70)", e.what()));
+    return static_cast<int>(pginit::ExitCode::kSoftware);
+  }
+}

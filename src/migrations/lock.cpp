@@ -1,0 +1,72 @@
+#include "migrations/lock.h"
+
+#include <chrono>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "log.h"
+#include "migrations/history.h"
+
+namespace pginit {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr Duration kHolderLogInterval{5000};
+
+Task<std::string> describe_holder(PgConn& conn, std::int64_t key) {
+  auto [classid, objid] = lock_key_parts(key);
+  const QueryParams params{std::to_string(classid), std::to_string(objid)};
+  QueryResult holder = co_await conn.query(
+      "SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local') "
+      "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+      "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid AND l.objid = $2::oid "
+      "AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      params);
+  if (!holder.ok() || holder.rows.empty()) co_return "another session";
+  const Row& row = holder.rows[0];
+  co_return fmt::format("pid {} (application_name={}, client={})", row[0].value_or("?"), row[1].value_or(""),
+                        row[2].value_or("?"));
+}
+
+}  // namespace
+
+Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout, const BackoffPolicy& backoff) {
+  std::minstd_rand random(std::random_device{}());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const auto started = Clock::now();
+  auto last_log = started - kHolderLogInterval;
+  for (int attempt = 1;; ++attempt) {
+    const QueryParams params{std::to_string(key)};
+    QueryResult tried = co_await conn.query("SELECT pg_try_advisory_lock($1::bigint)", params);
+    if (!tried.ok()) {
+      if (tried.failure->stopped) co_return LockOutcome{LockStatus::kStopped, ""};
+      co_return LockOutcome{LockStatus::kFailed, tried.failure->message};
+    }
+    if (!tried.rows.empty() && tried.rows[0][0] == std::optional<std::string>("t")) {
+      log::info("acquired the migration lock", {{"lock_key", std::to_string(key)},
+                                                {"waited_ms", std::to_string(std::chrono::duration_cast<Duration>(Clock::now() - started).count())}});
+      co_return LockOutcome{LockStatus::kHeld, ""};
+    }
+    const auto elapsed = std::chrono::duration_cast<Duration>(Clock::now() - started);
+    if (timeout.count() > 0 && elapsed >= timeout) co_return LockOutcome{LockStatus::kTimedOut, ""};
+    if (Clock::now() - last_log >= kHolderLogInterval) {
+      last_log = Clock::now();
+      std::string holder = co_await describe_holder(conn, key);
+      log::info(fmt::format("waiting for the migration lock, held by {}", holder),
+                {{"lock_key", std::to_string(key)}, {"elapsed_ms", std::to_string(elapsed.count())}});
+    }
+    Duration delay = next_delay(attempt, Cost::kPolling, backoff, unit(random));
+    if (timeout.count() > 0) delay = std::min(delay, timeout - elapsed);
+    if (!co_await sleep_for(delay)) co_return LockOutcome{LockStatus::kStopped, ""};
+  }
+}
+
+Task<void> release_migration_lock(PgConn& conn, std::int64_t key) {
+  const QueryParams params{std::to_string(key)};
+  QueryResult released = co_await conn.query("SELECT pg_advisory_unlock($1::bigint)", params);
+  if (!released.ok()) log::warn("could not release the migration lock; it ends with the session", {{"reason", released.failure->message}});
+  else log::debug("released the migration lock", {{"lock_key", std::to_string(key)}});
+}
+
+}  // namespace pginit

@@ -1,0 +1,258 @@
+#include "pg_conn.h"
+
+#include <charconv>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+
+namespace pginit {
+namespace {
+
+using WaitType = asio::posix::stream_descriptor::wait_type;
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// Notices ("relation already exists, skipping") go to the debug log, not to libpq's stderr print.
+void log_notice(void*, const char* message) { log::debug("server notice", {{"notice", trimmed(message)}}); }
+
+PgFailure failure_from_result(const PGresult* result) {
+  PgFailure failure;
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  failure.message = primary != nullptr ? primary : trimmed(PQresultErrorMessage(result));
+  if (const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE)) failure.sqlstate = state;
+  if (const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT)) failure.hint = hint;
+  if (const char* position = PQresultErrorField(result, PG_DIAG_STATEMENT_POSITION)) {
+    int value = 0;
+    std::string_view text(position);
+    if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc{}) failure.position = value;
+  }
+  return failure;
+}
+
+}  // namespace
+
+PgConn::PgConn(asio::any_io_executor executor)
+    : executor_(executor), socket_(executor), watchdog_(executor) {}
+
+PgConn::~PgConn() { close(); }
+
+void PgConn::close() {
+  if (socket_.is_open()) socket_.release();
+  if (conn_ != nullptr) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+  disarm_watchdog();
+}
+
+bool PgConn::connected() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+
+int PgConn::backend_pid() const { return conn_ != nullptr ? PQbackendPID(conn_) : 0; }
+
+bool PgConn::in_transaction() const {
+  if (conn_ == nullptr) return false;
+  PGTransactionStatusType status = PQtransactionStatus(conn_);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
+void PgConn::arm_watchdog(Duration timeout) {
+  timed_out_ = false;
+  const unsigned generation = ++watchdog_generation_;
+  if (timeout.count() <= 0) return;
+  watchdog_.expires_after(timeout);
+  watchdog_.async_wait([this, generation](const asio::error_code& error) {
+    // A stale expiry (queued before the operation it guarded finished) must not hit the next one.
+    if (error || generation != watchdog_generation_) return;
+    timed_out_ = true;
+    if (socket_.is_open()) socket_.cancel();
+  });
+}
+
+void PgConn::disarm_watchdog() {
+  ++watchdog_generation_;
+  watchdog_.cancel();
+}
+
+Task<asio::error_code> PgConn::wait_socket(WaitType direction) {
+  // libpq may replace its socket between calls (next host, SSL fallback), possibly reusing the
+  // number; registering the current fd anew for every wait keeps the reactor in step, and a fresh
+  // epoll registration also reports readiness that already exists.
+  if (socket_.is_open()) socket_.release();
+  const int fd = PQsocket(conn_);
+  if (fd < 0) co_return asio::error::bad_descriptor;
+  asio::error_code assign_error;
+  socket_.assign(fd, assign_error);
+  if (assign_error) co_return assign_error;
+  auto [error] = co_await socket_.async_wait(direction, kAsValues);
+  co_return error;
+}
+
+PgFailure PgConn::failure_from_connection(std::string fallback) const {
+  PgFailure failure;
+  failure.message = conn_ != nullptr ? trimmed(PQerrorMessage(conn_)) : "";
+  if (failure.message.empty()) failure.message = std::move(fallback);
+  return failure;
+}
+
+Task<std::optional<PgFailure>> PgConn::connect(const ConnParams& params, Duration timeout) {
+  close();
+  params_ = params;
+  std::vector<const char*> keywords, values;
+  for (const auto& [keyword, value] : params) {
+    keywords.push_back(keyword.c_str());
+    values.push_back(value.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  conn_ = PQconnectStartParams(keywords.data(), values.data(), 0);
+  if (conn_ == nullptr) co_return PgFailure{.message = "out of memory"};
+  if (PQstatus(conn_) == CONNECTION_BAD) co_return failure_from_connection("invalid connection parameters");
+  PQsetNoticeProcessor(conn_, log_notice, nullptr);
+
+  arm_watchdog(timeout);
+  // libpq: before the first PQconnectPoll, behave as if it returned PGRES_POLLING_WRITING.
+  PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
+  while (poll != PGRES_POLLING_OK && poll != PGRES_POLLING_FAILED) {
+    asio::error_code error = co_await wait_socket(poll == PGRES_POLLING_READING ? WaitType::wait_read : WaitType::wait_write);
+    if (error) {
+      disarm_watchdog();
+      PgFailure failure{.message = timed_out_ ? "timeout expired" : "connection attempt stopped"};
+      failure.timed_out = timed_out_;
+      failure.stopped = !timed_out_;
+      close();
+      co_return failure;
+    }
+    poll = PQconnectPoll(conn_);
+  }
+  disarm_watchdog();
+  if (poll == PGRES_POLLING_FAILED) {
+    PgFailure failure = failure_from_connection("connection failed");
+    close();
+    co_return failure;
+  }
+  PQsetnonblocking(conn_, 1);
+  co_return std::nullopt;
+}
+
+Task<QueryResult> PgConn::query(std::string_view sql_text, const QueryParams& params, Duration timeout) {
+  const std::string sql(sql_text);  // copied before the first suspension: the caller's text may go
+  QueryResult outcome;
+  if (!connected()) {
+    outcome.failure = PgFailure{.message = "not connected"};
+    co_return outcome;
+  }
+  int sent = 0;
+  if (params.empty()) {
+    sent = PQsendQuery(conn_, sql.c_str());
+  } else {
+    std::vector<const char*> values;
+    for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+    sent = PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                             nullptr, 0);
+  }
+  if (sent == 0) {
+    outcome.failure = failure_from_connection("could not send the query");
+    co_return outcome;
+  }
+
+  arm_watchdog(timeout);
+  auto interrupted = [this](asio::error_code) {
+    PgFailure failure{.message = timed_out_ ? "query timed out" : "query stopped"};
+    failure.timed_out = timed_out_;
+    failure.stopped = !timed_out_;
+    return failure;
+  };
+  // Non-blocking mode: the query may not all be sent at once (libpq docs, "Asynchronous Command
+  // Processing"): wait for write readiness and flush again until PQflush returns 0.
+  for (int flush = PQflush(conn_); flush != 0; flush = PQflush(conn_)) {
+    if (flush < 0) {
+      disarm_watchdog();
+      outcome.failure = failure_from_connection("could not send the query");
+      co_return outcome;
+    }
+    if (asio::error_code error = co_await wait_socket(WaitType::wait_write)) {
+      disarm_watchdog();
+      outcome.failure = interrupted(error);
+      co_return outcome;
+    }
+    PQconsumeInput(conn_);
+  }
+
+  while (true) {
+    if (PQconsumeInput(conn_) == 0) {
+      disarm_watchdog();
+      outcome.failure = failure_from_connection("connection lost");
+      co_return outcome;
+    }
+    bool done = false;
+    while (!done && PQisBusy(conn_) == 0) {
+      PGresult* result = PQgetResult(conn_);
+      if (result == nullptr) {
+        done = true;
+        break;
+      }
+      switch (PQresultStatus(result)) {
+        case PGRES_TUPLES_OK:
+        case PGRES_SINGLE_TUPLE: {
+          outcome.rows.clear();
+          outcome.returned_rows = true;
+          const int columns = PQnfields(result);
+          for (int row = 0; row < PQntuples(result); ++row) {
+            Row values;
+            for (int column = 0; column < columns; ++column) {
+              if (PQgetisnull(result, row, column)) values.emplace_back(std::nullopt);
+              else values.emplace_back(std::string(PQgetvalue(result, row, column), PQgetlength(result, row, column)));
+            }
+            outcome.rows.push_back(std::move(values));
+          }
+          break;
+        }
+        case PGRES_COMMAND_OK:
+        case PGRES_EMPTY_QUERY:
+          outcome.rows.clear();
+          outcome.returned_rows = false;
+          break;
+        case PGRES_COPY_IN:
+        case PGRES_COPY_OUT:
+        case PGRES_COPY_BOTH:
+          if (!outcome.failure) outcome.failure = PgFailure{.message = "COPY FROM STDIN/TO STDOUT is not supported"};
+          PQclear(result);
+          close();  // the only way out of COPY mode without a data stream
+          disarm_watchdog();
+          co_return outcome;
+        default:
+          // The first error is the one that matters: later results (if any) are consequences.
+          if (!outcome.failure) outcome.failure = failure_from_result(result);
+          break;
+      }
+      PQclear(result);
+    }
+    if (done) break;
+    if (asio::error_code error = co_await wait_socket(WaitType::wait_read)) {
+      disarm_watchdog();
+      outcome.failure = interrupted(error);
+      co_return outcome;
+    }
+  }
+  disarm_watchdog();
+  co_return outcome;
+}
+
+Task<bool> PgConn::cancel_running_query(Duration timeout) {
+  if (conn_ == nullptr) co_return false;
+  const std::string pid = std::to_string(backend_pid());
+  PgConn canceller(executor_);
+  if (auto failure = co_await canceller.connect(params_, timeout)) {
+    log::warn("could not connect to cancel the running query", {{"reason", failure->message}});
+    co_return false;
+  }
+  const QueryParams params{pid};
+  QueryResult result = co_await canceller.query("SELECT pg_cancel_backend($1::int)", params, timeout);
+  co_return result.ok() && !result.rows.empty() && result.rows[0][0] == std::optional<std::string>("t");
+}
+
+}  // namespace pginit

@@ -1,0 +1,86 @@
+#pragma once
+// One asynchronous libpq connection on the io_context: the only code that drives PQconnectPoll.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "async.h"
+#include "dsn.h"
+
+struct pg_conn;
+
+namespace pginit {
+
+/// Why an operation failed. `stopped`: a stop request cut it short; `timed_out`: its limit passed.
+struct PgFailure {
+  std::string message;   ///< server or libpq text (may echo connection details: redact before printing)
+  std::string sqlstate;  ///< empty for connection-time and client-side failures
+  std::optional<int> position;  ///< 1-based character offset in the statement, if the server said
+  std::string hint;
+  bool stopped = false;
+  bool timed_out = false;
+};
+
+using Row = std::vector<std::optional<std::string>>;
+/// Text parameters $1, $2, …; nullopt is NULL.
+using QueryParams = std::vector<std::optional<std::string>>;
+inline const QueryParams kNoParams;
+
+// GCC 12 destroys some temporaries of a co_await expression twice (a std::string in an aggregate
+// crashed here) and cannot take a braced list there at all. So: SQL passes as string_view, and
+// anything with a destructor is a named local before the co_await, never a temporary in it.
+
+/// The rows of the last result of a query, or why it failed.
+struct QueryResult {
+  std::vector<Row> rows;
+  bool returned_rows = false;  ///< the last result was a row set (SELECT), even an empty one
+  std::optional<PgFailure> failure;
+  bool ok() const { return !failure.has_value(); }
+};
+
+class PgConn {
+ public:
+  explicit PgConn(asio::any_io_executor executor);
+  ~PgConn();  ///< closes the connection (PQfinish)
+  PgConn(const PgConn&) = delete;
+  PgConn& operator=(const PgConn&) = delete;
+
+  /// Connects (PQconnectStartParams + PQconnectPoll on socket readiness). nullopt on success.
+  /// `timeout` bounds the whole attempt, enforced by our timer rather than libpq's.
+  Task<std::optional<PgFailure>> connect(const ConnParams& params, Duration timeout);
+
+  /// Sends `sql` (simple protocol when `params` is empty; several statements allowed) or a
+  /// one-statement parameterised query, and collects the results. `timeout` 0 = no limit.
+  Task<QueryResult> query(std::string_view sql, const QueryParams& params = kNoParams,
+                          Duration timeout = Duration{0});
+
+  /// Asks the server to cancel the running query, over a second connection with the same
+  /// parameters (`SELECT pg_cancel_backend(pid)`), so that the loop never blocks as PQcancel does.
+  Task<bool> cancel_running_query(Duration timeout);
+
+  bool connected() const;
+  int backend_pid() const;
+  /// True inside a transaction block (including a failed one).
+  bool in_transaction() const;
+  void close();
+
+ private:
+  Task<asio::error_code> wait_socket(asio::posix::stream_descriptor::wait_type direction);
+  void arm_watchdog(Duration timeout);
+  void disarm_watchdog();
+  PgFailure failure_from_connection(std::string fallback) const;
+
+  asio::any_io_executor executor_;
+  pg_conn* conn_ = nullptr;
+  ConnParams params_;
+  asio::posix::stream_descriptor socket_;  // never owns the fd: libpq does
+  asio::steady_timer watchdog_;
+  unsigned watchdog_generation_ = 0;
+  bool timed_out_ = false;
+};
+
+}  // namespace pginit

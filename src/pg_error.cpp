@@ -1,0 +1,129 @@
+#include "pg_error.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace pginit {
+namespace {
+
+struct Pattern {
+  std::string_view needle;  // lower case
+  Verdict verdict;
+};
+
+Verdict transient(Cost cost, std::string reason) { return {true, cost, ExitCode::kNotReady, std::move(reason)}; }
+Verdict fatal(ExitCode code, std::string reason) { return {false, Cost::kCostly, code, std::move(reason)}; }
+
+// Connection-time messages, from libpq (fe-connect.c) and the postmaster (postmaster.c, auth.c).
+// Order matters: the first match wins, so specific texts come before generic ones.
+const std::array kMessagePatterns{
+    Pattern{"password authentication failed", fatal(ExitCode::kAuth, "password authentication failed")},
+    Pattern{"no password supplied", fatal(ExitCode::kAuth, "no password supplied")},
+    Pattern{"password is required", fatal(ExitCode::kAuth, "a password is required")},
+    Pattern{"no pg_hba.conf entry", fatal(ExitCode::kAuth, "no pg_hba.conf entry allows this connection")},
+    Pattern{"authentication failed", fatal(ExitCode::kAuth, "authentication failed")},
+    Pattern{"permission denied", fatal(ExitCode::kAuth, "permission denied")},
+    Pattern{"must be superuser", fatal(ExitCode::kAuth, "permission denied")},
+    Pattern{"does not have connect privilege", fatal(ExitCode::kAuth, "permission denied")},
+    Pattern{"server does not support ssl", fatal(ExitCode::kConfig, "SSL required but the server does not support it")},
+    Pattern{"ssl is not enabled on the server", fatal(ExitCode::kConfig, "SSL required but the server does not support it")},
+    Pattern{"sslmode value \"require\" invalid", fatal(ExitCode::kConfig, "SSL required but this libpq has no SSL support")},
+    Pattern{"invalid connection option", fatal(ExitCode::kConfig, "invalid connection option")},
+    Pattern{"invalid uri", fatal(ExitCode::kConfig, "invalid connection URI")},
+    Pattern{"missing \"=\"", fatal(ExitCode::kConfig, "malformed connection string")},
+    Pattern{"invalid port number", fatal(ExitCode::kConfig, "invalid port number")},
+    Pattern{"invalid integer value", fatal(ExitCode::kConfig, "invalid number in connection string")},
+    Pattern{"invalid sslmode value", fatal(ExitCode::kConfig, "invalid sslmode")},
+    Pattern{"definition of service", fatal(ExitCode::kConfig, "unknown service in connection string")},
+    Pattern{"service file", fatal(ExitCode::kConfig, "service file problem")},
+    Pattern{"the database system is starting up", transient(Cost::kCheap, "the database system is starting up")},
+    Pattern{"the database system is not yet accepting connections", transient(Cost::kCheap, "the database system is not yet accepting connections")},
+    Pattern{"the database system is not accepting connections", transient(Cost::kCheap, "the database system is not accepting connections")},
+    Pattern{"the database system is in recovery mode", transient(Cost::kCheap, "the database system is in recovery mode")},
+    Pattern{"the database system is shutting down", transient(Cost::kCheap, "the database system is shutting down")},
+    Pattern{"connection refused", transient(Cost::kCheap, "connection refused")},
+    Pattern{"no such file or directory", transient(Cost::kCheap, "no server socket yet")},
+    Pattern{"too many clients", transient(Cost::kCostly, "too many connections")},
+    Pattern{"too many connections", transient(Cost::kCostly, "too many connections")},
+    Pattern{"remaining connection slots are reserved", transient(Cost::kCostly, "too many connections")},
+    Pattern{"could not translate host name", transient(Cost::kCostly, "host name not (yet) resolvable")},
+    Pattern{"temporary failure in name resolution", transient(Cost::kCostly, "host name not (yet) resolvable")},
+    Pattern{"name or service not known", transient(Cost::kCostly, "host name not (yet) resolvable")},
+    Pattern{"no route to host", transient(Cost::kCostly, "no route to host")},
+    Pattern{"network is unreachable", transient(Cost::kCostly, "network unreachable")},
+    Pattern{"timed out", transient(Cost::kCostly, "connection attempt timed out")},
+    Pattern{"timeout expired", transient(Cost::kCostly, "connection attempt timed out")},
+    Pattern{"server closed the connection unexpectedly", transient(Cost::kCheap, "server closed the connection unexpectedly")},
+    Pattern{"terminating connection", transient(Cost::kCheap, "server terminated the connection")},
+    Pattern{"connection reset", transient(Cost::kCheap, "connection reset")},
+};
+
+bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
+std::optional<Verdict> classify_sqlstate(std::string_view sqlstate, const std::string& reason) {
+  if (sqlstate.size() != 5) return std::nullopt;
+  const std::string_view sql_class = sqlstate.substr(0, 2);
+  if (sqlstate == "28P01" || sql_class == "28" || sqlstate == "42501") return fatal(ExitCode::kAuth, reason);
+  if (sqlstate == "3D000") return fatal(ExitCode::kConfig, reason);
+  if (sqlstate == "57P03" || sqlstate == "57P01" || sqlstate == "57P02") return transient(Cost::kCheap, reason);
+  if (sql_class == "08") return transient(Cost::kCheap, reason);
+  if (sql_class == "53") return transient(Cost::kCostly, reason);  // 53300 too many connections, 53xxx resources
+  if (sqlstate == "57014") return transient(Cost::kCostly, reason);  // statement timeout / cancelled
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") return transient(Cost::kPolling, reason);
+  // The ready-sql may name things another service has not created yet: keep waiting.
+  if (sqlstate == "42P01" || sqlstate == "42703" || sqlstate == "42883" || sqlstate == "3F000")
+    return transient(Cost::kPolling, reason);
+  if (sql_class == "42" || sql_class == "22") return fatal(ExitCode::kConfig, reason);  // bad ready-sql
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string short_reason(std::string_view message) {
+  // libpq: 'connection to server at "h" (1.2.3.4), port 5432 failed: FATAL:  x\n...'
+  std::size_t failed = message.rfind("failed: ");
+  std::string_view rest = failed == std::string_view::npos ? message : message.substr(failed + 8);
+  rest = trim(rest);
+  for (std::string_view prefix : {"FATAL:  ", "ERROR:  ", "FATAL: ", "ERROR: "}) {
+    if (rest.starts_with(prefix)) rest.remove_prefix(prefix.size());
+  }
+  rest = rest.substr(0, rest.find('\n'));
+  return std::string(trim(rest));
+}
+
+Verdict classify_failure(std::string_view sqlstate, std::string_view message) {
+  std::string reason = short_reason(message);
+  if (reason.empty()) reason = "unknown error";
+  if (auto verdict = classify_sqlstate(sqlstate, reason)) return *verdict;
+
+  // "database "x" does not exist" vs "role "x" does not exist": both end the same way.
+  const std::string text = lower(message);
+  if (contains(text, "database \"") && contains(text, "does not exist")) return fatal(ExitCode::kConfig, reason);
+  if (contains(text, "role \"") && contains(text, "does not exist")) return fatal(ExitCode::kAuth, reason);
+  for (const Pattern& pattern : kMessagePatterns) {
+    if (contains(text, pattern.needle)) {
+      Verdict verdict = pattern.verdict;
+      verdict.reason = reason;
+      return verdict;
+    }
+  }
+  return transient(Cost::kCostly, reason);
+}
+
+}  // namespace pginit

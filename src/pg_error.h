@@ -1,0 +1,28 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "backoff.h"
+#include "exit_code.h"
+
+namespace pginit {
+
+/// What to do about a failed attempt.
+struct Verdict {
+  bool transient = true;              ///< retry (with backoff) or stop now
+  Cost cost = Cost::kCostly;          ///< for transient verdicts: how soon to retry
+  ExitCode exit_code = ExitCode::kNotReady;  ///< for fatal verdicts: how pginit exits
+  std::string reason;                 ///< short, e.g. "connection refused"
+};
+
+/// Classifies a failure. `sqlstate` is the server's code where there is one (query errors);
+/// connection-time failures have none in libpq 15, so their `message` (PQerrorMessage) is matched
+/// against the server's and libpq's English texts. Unknown failures are transient: waiting is
+/// what pginit is for, and --timeout bounds it.
+Verdict classify_failure(std::string_view sqlstate, std::string_view message);
+
+/// The useful part of a libpq error message: the last "…failed: " clause, first line, without
+/// "FATAL:  " / "ERROR:  " prefixes. E.g. "connection refused" is left as libpq wrote it.
+std::string short_reason(std::string_view message);
+
+}  // namespace pginit

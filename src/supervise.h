@@ -1,0 +1,57 @@
+#pragma once
+// pginit as PID 1: spawn, forward, reap, grace, exit code.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <signal.h>
+#include <sys/types.h>
+
+#include "async.h"
+#include "config.h"
+#include "stop.h"
+
+namespace pginit {
+
+/// Which command is running: the migrate command ends the start-up when stopped, the app does not.
+enum class ChildRole { kMigration, kApp };
+
+class Supervisor {
+ public:
+  /// `child_mask`: the signal mask pginit started with, restored in every child.
+  Supervisor(asio::io_context& io, const SupervisionSettings& settings, const sigset_t& child_mask, StopRequest& stop);
+
+  /// Every signal pginit receives comes here (from the signalfd). SIGCHLD reaps every exited
+  /// child; with a child running, anything forwardable goes to it (rewritten; to its group with
+  /// --group) and TERM/INT/QUIT start the --grace countdown; with none, TERM/INT/QUIT/HUP stop the
+  /// start-up phases. Everything else is ignored.
+  void on_signal(int signo);
+
+  /// Runs `argv` as a child and waits, without polling, until it exits. Returns its exit code,
+  /// 128+N if signal N killed it, or 126/127 if it could not be started.
+  Task<int> run(const std::vector<std::string>& argv, ChildRole role);
+
+ private:
+  struct RunningChild {
+    pid_t pid;
+    ChildRole role;
+    bool took_terminal;
+    std::optional<int> wait_status;
+  };
+
+  void reap_children();
+  void forward(int signo);
+  void start_grace_countdown(int sent_signo);
+
+  const SupervisionSettings& settings_;
+  const sigset_t child_mask_;
+  StopRequest& stop_;
+  std::optional<RunningChild> child_;
+  asio::steady_timer child_exited_;  // never expires: cancelled to wake run() when the child is reaped
+  asio::steady_timer grace_timer_;
+  bool grace_started_ = false;
+};
+
+}  // namespace pginit
