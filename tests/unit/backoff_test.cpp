@@ -1,1 +1,49 @@
 #include <doctest.h>
+
+#include "backoff.h"
+
+using namespace pginit;
+using namespace std::chrono_literals;
+
+TEST_CASE("backoff: first delay is backoff-min") {
+  BackoffPolicy policy;
+  CHECK(next_delay(1, Cost::kCostly, policy, 0.0) == policy.min);
+  CHECK(next_delay(1, Cost::kCostly, policy, 0.99) == policy.min);
+}
+
+TEST_CASE("backoff: grows exponentially within [cap/2, cap]") {
+  BackoffPolicy policy{.min = 10ms, .max = 10'000ms};
+  CHECK(next_delay(2, Cost::kCostly, policy, 0.0) == 10ms);
+  CHECK(next_delay(2, Cost::kCostly, policy, 1.0) == 20ms);
+  CHECK(next_delay(5, Cost::kCostly, policy, 0.0) == 80ms);
+  CHECK(next_delay(5, Cost::kCostly, policy, 1.0) == 160ms);
+}
+
+TEST_CASE("backoff: never exceeds backoff-max, whatever the attempt") {
+  BackoffPolicy policy{.min = 10ms, .max = 2000ms};
+  for (int attempt : {1, 10, 30, 64, 1000, 1 << 30}) {
+    for (double r : {0.0, 0.5, 0.999999, 1.0}) {
+      CAPTURE(attempt);
+      CHECK(next_delay(attempt, Cost::kCostly, policy, r) <= 2000ms);
+      CHECK(next_delay(attempt, Cost::kCostly, policy, r) >= 10ms);
+    }
+  }
+}
+
+TEST_CASE("backoff: cheap failures retry sooner than costly ones") {
+  BackoffPolicy policy;
+  CHECK(next_delay(20, Cost::kCheap, policy, 1.0) == policy.cheap_max);
+  CHECK(next_delay(20, Cost::kPolling, policy, 1.0) == policy.polling_max);
+  CHECK(next_delay(20, Cost::kCostly, policy, 1.0) == policy.max);
+  CHECK(next_delay(20, Cost::kCheap, policy, 0.0) == policy.cheap_max / 2);
+}
+
+TEST_CASE("backoff: a backoff-max below the cheap cap still wins") {
+  BackoffPolicy policy{.min = 5ms, .max = 20ms};
+  CHECK(next_delay(20, Cost::kCheap, policy, 1.0) == 20ms);
+}
+
+TEST_CASE("backoff: jitter spreads delays") {
+  BackoffPolicy policy;
+  CHECK(next_delay(8, Cost::kCostly, policy, 0.1) != next_delay(8, Cost::kCostly, policy, 0.9));
+}

@@ -1,1 +1,87 @@
 #include <doctest.h>
+
+#include "pg_error.h"
+
+using namespace pginit;
+
+namespace {
+Verdict from_message(const char* message) { return classify_failure("", message); }
+}  // namespace
+
+TEST_CASE("pg_error: transient connection failures are retried") {
+  struct Case {
+    const char* message;
+    Cost cost;
+  };
+  for (Case c : {Case{"connection to server at \"127.0.0.1\", port 5432 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?", Cost::kCheap},
+                 Case{"connection to server at \"db\" (10.0.0.2), port 5432 failed: FATAL:  the database system is starting up", Cost::kCheap},
+                 Case{"connection to server at \"db\", port 5432 failed: FATAL:  the database system is shutting down", Cost::kCheap},
+                 Case{"connection to server at \"db\", port 5432 failed: FATAL:  sorry, too many clients already", Cost::kCostly},
+                 Case{"connection to server at \"db\", port 5432 failed: FATAL:  remaining connection slots are reserved for non-replication superuser connections", Cost::kCostly},
+                 Case{"could not translate host name \"db\" to address: Name or service not known", Cost::kCostly},
+                 Case{"could not translate host name \"db\" to address: Temporary failure in name resolution", Cost::kCostly},
+                 Case{"connection to server at \"10.1.1.1\", port 5432 failed: No route to host", Cost::kCostly},
+                 Case{"connection to server at \"10.1.1.1\", port 5432 failed: Network is unreachable", Cost::kCostly},
+                 Case{"timeout expired", Cost::kCostly},
+                 Case{"server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally", Cost::kCheap},
+                 Case{"connection to server on socket \"/var/run/postgresql/.s.PGSQL.5432\" failed: No such file or directory", Cost::kCheap}}) {
+    CAPTURE(c.message);
+    Verdict verdict = from_message(c.message);
+    CHECK(verdict.transient);
+    CHECK(verdict.cost == c.cost);
+  }
+}
+
+TEST_CASE("pg_error: authentication failures are fatal with exit 77") {
+  for (const char* message : {"connection to server at \"db\", port 5432 failed: FATAL:  password authentication failed for user \"app\"",
+                              "connection to server at \"db\", port 5432 failed: FATAL:  role \"ghost\" does not exist",
+                              "connection to server at \"db\", port 5432 failed: FATAL:  no pg_hba.conf entry for host \"1.2.3.4\", user \"app\", database \"app\", no encryption",
+                              "connection to server at \"db\", port 5432 failed: fe_sendauth: no password supplied",
+                              "FATAL:  permission denied for database \"app\""}) {
+    CAPTURE(message);
+    Verdict verdict = from_message(message);
+    CHECK_FALSE(verdict.transient);
+    CHECK(verdict.exit_code == ExitCode::kAuth);
+  }
+}
+
+TEST_CASE("pg_error: configuration failures are fatal with exit 78") {
+  for (const char* message : {"connection to server at \"db\", port 5432 failed: FATAL:  database \"nope\" does not exist",
+                              "connection to server at \"db\", port 5432 failed: server does not support SSL, but SSL was required",
+                              "invalid connection option \"bogus\"",
+                              "invalid URI query parameter: \"x\"",
+                              "missing \"=\" after \"foo\" in connection info string",
+                              "invalid sslmode value: \"sometimes\""}) {
+    CAPTURE(message);
+    Verdict verdict = from_message(message);
+    CHECK_FALSE(verdict.transient);
+    CHECK(verdict.exit_code == ExitCode::kConfig);
+  }
+}
+
+TEST_CASE("pg_error: SQLSTATE decides when the server sent one") {
+  CHECK(classify_failure("28P01", "x").exit_code == ExitCode::kAuth);
+  CHECK(classify_failure("28000", "x").exit_code == ExitCode::kAuth);
+  CHECK(classify_failure("42501", "permission denied for table t").exit_code == ExitCode::kAuth);
+  CHECK(classify_failure("3D000", "x").exit_code == ExitCode::kConfig);
+  CHECK(classify_failure("57P03", "x").transient);
+  CHECK(classify_failure("57P03", "x").cost == Cost::kCheap);
+  CHECK(classify_failure("53300", "x").transient);
+  CHECK(classify_failure("53300", "x").cost == Cost::kCostly);
+  CHECK(classify_failure("08006", "x").transient);
+  CHECK(classify_failure("42P01", "relation \"t\" does not exist").transient);  // waiting for another service
+  CHECK_FALSE(classify_failure("42601", "syntax error at or near \"SELEC\"").transient);
+  CHECK(classify_failure("42601", "syntax error").exit_code == ExitCode::kConfig);
+}
+
+TEST_CASE("pg_error: unknown failures are transient") {
+  CHECK(from_message("something nobody has seen before").transient);
+}
+
+TEST_CASE("pg_error: short reason strips libpq's framing") {
+  CHECK(short_reason("connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running?") ==
+        "Connection refused");
+  CHECK(short_reason("connection to server at \"h\", port 5432 failed: FATAL:  password authentication failed for user \"app\"\n") ==
+        "password authentication failed for user \"app\"");
+  CHECK(short_reason("timeout expired") == "timeout expired");
+}

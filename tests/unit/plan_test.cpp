@@ -1,1 +1,124 @@
 #include <doctest.h>
+
+#include "migrations/fingerprint.h"
+#include "migrations/history.h"
+#include "migrations/plan.h"
+
+using namespace pginit;
+
+namespace {
+std::vector<DirectoryEntry> listing(std::initializer_list<const char*> names) {
+  std::vector<DirectoryEntry> entries;
+  for (const char* name : names) entries.push_back({name, true, false});
+  return entries;
+}
+
+std::vector<MigrationFile> with_checksums(std::vector<MigrationFile> files) {
+  for (MigrationFile& file : files) file.checksum = "sum-" + file.filename;
+  return files;
+}
+}  // namespace
+
+TEST_CASE("plan: files are ordered numerically, not by name") {
+  auto files = order_migration_files(listing({"10_c.sql", "9_b.sql", "0001_a.sql", "20261125093000_d.sql"}));
+  REQUIRE(files.ok());
+  REQUIRE(files->size() == 4);
+  CHECK((*files)[0].filename == "0001_a.sql");
+  CHECK((*files)[0].version == 1);
+  CHECK((*files)[0].name == "a");
+  CHECK((*files)[1].version == 9);
+  CHECK((*files)[2].version == 10);
+  CHECK((*files)[3].version == 20261125093000);
+}
+
+TEST_CASE("plan: directories and hidden files are ignored") {
+  std::vector<DirectoryEntry> entries = listing({"0001_a.sql", ".gitkeep"});
+  entries.push_back({"archive", false, true});
+  auto files = order_migration_files(entries);
+  REQUIRE(files.ok());
+  CHECK(files->size() == 1);
+}
+
+TEST_CASE("plan: a file not matching the pattern is a config error naming it") {
+  for (const char* bad : {"README.md", "abc_x.sql", "0001.sql", "0001_.sql", "0001_x.txt", "0001-x.sql"}) {
+    CAPTURE(bad);
+    auto files = order_migration_files(listing({"0001_a.sql", bad}));
+    REQUIRE_FALSE(files.ok());
+    CHECK(files.failure().code == ExitCode::kConfig);
+    CHECK(files.error().find(bad) != std::string::npos);
+  }
+}
+
+TEST_CASE("plan: duplicate versions are a config error naming both files") {
+  auto files = order_migration_files(listing({"0002_a.sql", "2_b.sql"}));
+  REQUIRE_FALSE(files.ok());
+  CHECK(files.failure().code == ExitCode::kConfig);
+  CHECK(files.error().find("0002_a.sql") != std::string::npos);
+  CHECK(files.error().find("2_b.sql") != std::string::npos);
+}
+
+TEST_CASE("plan: too many digits") {
+  CHECK_FALSE(order_migration_files(listing({"1234567890123456789_x.sql"})).ok());
+}
+
+TEST_CASE("plan: pending, applied, changed, out of order and missing") {
+  auto files = with_checksums(*order_migration_files(listing({"1_a.sql", "2_b.sql", "3_c.sql", "5_e.sql"})));
+  std::vector<AppliedMigration> history{{1, "a", "sum-1_a.sql"}, {3, "c", "old-sum"}, {4, "d", "sum-4"}};
+  MigrationPlan plan = plan_migrations(files, history);
+  REQUIRE(plan.pending.size() == 2);
+  CHECK(plan.pending[0]->filename == "2_b.sql");
+  CHECK(plan.pending[1]->filename == "5_e.sql");
+  REQUIRE(plan.out_of_order.size() == 1);
+  CHECK(plan.out_of_order[0]->filename == "2_b.sql");
+  REQUIRE(plan.changed.size() == 1);
+  CHECK(plan.changed[0].file->filename == "3_c.sql");
+  CHECK(plan.changed[0].applied_checksum == "old-sum");
+  REQUIRE(plan.missing.size() == 1);
+  CHECK(plan.missing[0].version == 4);
+  REQUIRE(plan.applied.size() == 1);
+}
+
+TEST_CASE("plan: nothing applied means everything pending, in order") {
+  auto files = with_checksums(*order_migration_files(listing({"2_b.sql", "1_a.sql"})));
+  MigrationPlan plan = plan_migrations(files, {});
+  REQUIRE(plan.pending.size() == 2);
+  CHECK(plan.pending[0]->version == 1);
+  CHECK(plan.out_of_order.empty());
+}
+
+TEST_CASE("plan: the no-transaction marker is the first line only") {
+  CHECK(wants_no_transaction("-- pginit:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);"));
+  CHECK(wants_no_transaction("  -- pginit:no-transaction  \r\nSELECT 1;"));
+  CHECK_FALSE(wants_no_transaction("SELECT 1;\n-- pginit:no-transaction\n"));
+  CHECK_FALSE(wants_no_transaction("-- pginit:no-transactions\n"));
+}
+
+TEST_CASE("history: quoted names and SQL") {
+  HistoryTable table = HistoryTable::from("ops.history");
+  CHECK(table.quoted() == "\"ops\".\"history\"");
+  CHECK(table.quoted_fingerprints() == "\"ops\".\"history_fingerprints\"");
+  CHECK(HistoryTable::from("plain").quoted() == "\"public\".\"plain\"");
+  CHECK(table.insert_sql().find("$4") != std::string::npos);
+}
+
+TEST_CASE("history: the default lock key depends on database and table") {
+  const auto key = default_lock_key("app", "public.pginit_migrations");
+  CHECK(key == default_lock_key("app", "public.pginit_migrations"));
+  CHECK(key != default_lock_key("other", "public.pginit_migrations"));
+  CHECK(key != default_lock_key("app", "public.other"));
+  auto [classid, objid] = lock_key_parts(-1);
+  CHECK(classid == 0xffffffffu);
+  CHECK(objid == 0xffffffffu);
+  auto parts = lock_key_parts(0x0000000100000002);
+  CHECK(parts.first == 1u);
+  CHECK(parts.second == 2u);
+}
+
+TEST_CASE("fingerprint: order-independent, content- and path-sensitive") {
+  std::string base = fingerprint_of({{"a/1.py", "x"}, {"b/2.py", "y"}});
+  CHECK(base == fingerprint_of({{"b/2.py", "y"}, {"a/1.py", "x"}}));
+  CHECK(base != fingerprint_of({{"a/1.py", "x"}, {"b/2.py", "z"}}));
+  CHECK(base != fingerprint_of({{"a/1.py", "x"}, {"b/3.py", "y"}}));
+  // path/content boundaries cannot be shifted to forge the same hash
+  CHECK(fingerprint_of({{"ab", "c"}}) != fingerprint_of({{"a", "bc"}}));
+}
