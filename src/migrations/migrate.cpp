@@ -164,6 +164,9 @@ class MigrationRun {
     WaitOutcome connected = co_await wait_until_ready(conn_, primary);
     if (connected.stopped) co_return report_stop(stop_);
     if (!connected.ready) co_return static_cast<int>(connected.code);
+    // Should pginit die mid-statement (SIGKILL, OOM), the server notices within a second and ends
+    // the statement, its transaction and our lock, instead of running it to completion (PG 14+).
+    co_await conn_.query("SET client_connection_check_interval = 1000");
 
     History history = co_await read_history(conn_, table_);
     if (int code = co_await check_history(history); code != 0) co_return code;
@@ -255,8 +258,8 @@ class MigrationRun {
   }
 
   Task<int> run_migrate_command() {
-    const std::optional<std::string> stored =
-        fingerprint_ ? co_await stored_fingerprint(conn_, table_, command_text_) : std::nullopt;
+    std::optional<std::string> stored;
+    if (fingerprint_) stored = co_await stored_fingerprint(conn_, table_, command_text_);
     if (fingerprint_ && stored == fingerprint_) {
       log::info("skipped the migrate command: another replica ran it for this fingerprint",
                 {{"fingerprint", short_checksum(*fingerprint_)}, {"command", command_text_}});

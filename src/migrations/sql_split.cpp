@@ -42,7 +42,7 @@ class Splitter {
     if (c == '\'') return skip_quoted('\'', /*backslash_escapes=*/false, pos_ + 1);
     if (c == '"') return skip_quoted('"', false, pos_ + 1);
     if ((c == 'E' || c == 'e') && at(pos_ + 1) == '\'' && !previous_is_identifier_char()) {
-      significant_ = true;
+      mark_significant();
       return skip_quoted('\'', true, pos_ + 2);
     }
     if (c == '$' && !previous_is_identifier_char() && try_skip_dollar_quote()) return;
@@ -52,10 +52,9 @@ class Splitter {
     if (c == ';' && paren_depth_ == 0 && begin_depth_ == 0) {
       finish_statement(pos_);
       ++pos_;
-      start_ = pos_;
       return;
     }
-    if (!is_blank(c)) significant_ = true;
+    if (!is_blank(c)) mark_significant();
     ++pos_;
   }
 
@@ -81,7 +80,7 @@ class Splitter {
 
   // From `body_start` to the closing quote; a doubled quote is an escaped quote in both styles.
   void skip_quoted(char quote, bool backslash_escapes, std::size_t body_start) {
-    significant_ = true;
+    mark_significant();
     pos_ = body_start;
     while (pos_ < sql_.size()) {
       char c = sql_[pos_];
@@ -110,7 +109,7 @@ class Splitter {
     if (at(tag_end) != '$') return false;
     const std::string_view tag = sql_.substr(pos_, tag_end - pos_ + 1);
     const std::size_t close = sql_.find(tag, tag_end + 1);
-    significant_ = true;
+    mark_significant();
     pos_ = close == std::string_view::npos ? sql_.size() : close + tag.size();
     return true;
   }
@@ -127,14 +126,20 @@ class Splitter {
     } else if (equals_ignoring_case(word, "end")) {
       if (begin_depth_ > 0) --begin_depth_;
     }
-    significant_ = true;
+    mark_significant();
     pos_ = end;
+  }
+
+  // The statement starts at its first token: comments before it are not sent, and its line is the
+  // line of that token.
+  void mark_significant() {
+    if (!significant_) first_token_ = pos_;
+    significant_ = true;
   }
 
   void finish_statement(std::size_t end) {
     if (significant_) {
-      std::size_t first = start_;
-      while (first < end && is_blank(sql_[first])) ++first;
+      const std::size_t first = first_token_;
       std::size_t last = end;
       while (last > first && is_blank(sql_[last - 1])) --last;
       const int line = 1 + static_cast<int>(std::count(sql_.begin(), sql_.begin() + static_cast<std::ptrdiff_t>(first), '\n'));
@@ -148,8 +153,8 @@ class Splitter {
 
   std::string_view sql_;
   std::size_t pos_ = 0;
-  std::size_t start_ = 0;
   bool significant_ = false;
+  std::size_t first_token_ = 0;
   int word_count_ = 0;
   int begin_depth_ = 0;
   int paren_depth_ = 0;

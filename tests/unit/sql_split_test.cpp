@@ -41,8 +41,13 @@ TEST_CASE("sql_split: dollar quoting") {
 }
 
 TEST_CASE("sql_split: comments") {
-  CHECK(texts("SELECT 1; -- a; comment\nSELECT 2;") == Texts{"SELECT 1", "-- a; comment\nSELECT 2"});
-  CHECK(texts("/* a; /* nested; */ still; */ SELECT 1; SELECT 2") == Texts{"/* a; /* nested; */ still; */ SELECT 1", "SELECT 2"});
+  CHECK(texts("SELECT 1; -- a; comment\nSELECT 2;") == Texts{"SELECT 1", "SELECT 2"});
+  CHECK(texts("/* a; /* nested; */ still; */ SELECT 1; SELECT 2") == Texts{"SELECT 1", "SELECT 2"});
+  CHECK(texts("SELECT /* inside; */ 1; SELECT 2") == Texts{"SELECT /* inside; */ 1", "SELECT 2"});
+  auto marked = split_sql("-- pginit:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);");
+  REQUIRE(marked.size() == 1);
+  CHECK(marked[0].line == 2);
+  CHECK(marked[0].text.starts_with("CREATE INDEX"));
   CHECK(texts("-- only a comment;\n").empty());
   CHECK(texts("SELECT 1; /* trailing */").size() == 1);
 }
