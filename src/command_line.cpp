@@ -62,6 +62,7 @@ Result<std::vector<std::string>> parse_json_string_array(std::string_view text) 
             if (!std::isxdigit(static_cast<unsigned char>(hex))) return bad_command("bad \\u escape in JSON array");
             code_point = code_point * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(hex)) ? hex - '0' : (std::tolower(hex) - 'a' + 10));
           }
+          if (code_point == 0) return bad_command("it contains a NUL byte");  // exec would cut the word there
           append_utf8(item, code_point);
           break;
         }
@@ -87,6 +88,7 @@ Result<std::vector<std::string>> parse_json_string_array(std::string_view text) 
 }  // namespace
 
 Result<std::vector<std::string>> split_command_line(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) return bad_command("it contains a NUL byte");
   std::size_t first = 0;
   while (first < text.size() && is_blank(text[first])) ++first;
   if (first < text.size() && text[first] == '[') return parse_json_string_array(text.substr(first));
@@ -137,7 +139,7 @@ std::string join_command_line(const std::vector<std::string>& argv) {
   std::string out;
   for (const std::string& arg : argv) {
     if (!out.empty()) out += ' ';
-    bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`*?;&|<>()") == std::string::npos;
+    bool plain = !arg.empty() && arg.find_first_of(" \t\r\n'\"\\$`*?;&|<>()[") == std::string::npos;  // '[' would read as JSON
     if (plain) {
       out += arg;
       continue;

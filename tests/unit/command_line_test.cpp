@@ -33,4 +33,9 @@ TEST_CASE("command_line: join quotes what needs it and round-trips") {
   const std::string joined = join_command_line(argv);
   CHECK(joined == "sh -c 'echo '\\''hi'\\''; exit 3' ''");
   CHECK(*split_command_line(joined) == argv);
+  CHECK_FALSE(split_command_line(std::string_view("a\0b", 3)).ok());
+  Argv carriage_return{"a\rb"};  // also found by fuzz_parsers
+  CHECK(*split_command_line(join_command_line(carriage_return)) == carriage_return);
+  Argv bracket{"[x"};  // found by fuzz_parsers: unquoted, it would be read back as a JSON array
+  CHECK(*split_command_line(join_command_line(bracket)) == bracket);
 }
