@@ -55,8 +55,7 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
 
   const LogLevel announce_level = request.announce ? LogLevel::kInfo : LogLevel::kDebug;
   log::write(announce_level, fmt::format("waiting for {} at {}", request.purpose, request.target),
-            {{"target", request.target},
-             {"timeout", has_deadline ? format_duration(request.timeout) : "none"}});
+            {{"timeout", has_deadline ? format_duration(request.timeout) : "none"}});
   for (int attempt = 1;; ++attempt) {
     Duration budget = request.connect_timeout;
     if (has_deadline) budget = std::clamp(request.timeout - since(started), Duration{1}, budget);
