@@ -1,6 +1,7 @@
 #include "supervise.h"
 
 #include <cerrno>
+#include <cstring>
 #include <sys/wait.h>
 
 #include <fmt/format.h>
@@ -52,7 +53,7 @@ void Supervisor::reap_children() {
     if (child_ && pid == child_->pid && !child_->wait_status) {
       child_->wait_status = status;
       child_exited_.cancel();
-    } else {
+    } else if (log::enabled(LogLevel::kDebug)) {
       log::debug("reaped an orphan", {{"pid", std::to_string(pid)}, {"exit_code", std::to_string(exit_code_for_wait_status(status))}});
     }
   }
@@ -61,16 +62,20 @@ void Supervisor::reap_children() {
 void Supervisor::forward(int signo) {
   if (!is_forwarded(signo)) return;
   const int sent = settings_.rewrite.translate(signo);
+  // Forwarding allocates nothing unless debug logging is on: a signal storm costs no memory.
+  const bool debug = log::enabled(LogLevel::kDebug);
   if (sent == 0) {
-    log::debug("dropped a signal (--signal-rewrite)", {{"signal", signal_name(signo)}});
+    if (debug) log::debug("dropped a signal (--signal-rewrite)", {{"signal", signal_name(signo)}});
     return;
   }
   const pid_t target = settings_.group ? -child_->pid : child_->pid;
   if (kill(target, sent) != 0 && errno != ESRCH) {
     log::warn("could not forward a signal", {{"signal", signal_name(sent)}, {"error", std::strerror(errno)}});
   }
-  log::debug("forwarded a signal", {{"signal", signal_name(signo)}, {"sent", signal_name(sent)},
-                                    {"pid", std::to_string(target)}});
+  if (debug) {
+    log::debug("forwarded a signal", {{"signal", signal_name(signo)}, {"sent", signal_name(sent)},
+                                      {"pid", std::to_string(target)}});
+  }
   if (is_terminating(signo) || is_terminating(sent)) start_grace_countdown(sent);
 }
 

@@ -372,3 +372,35 @@ def test_custom_history_table_and_lock_key(pg, fresh_db, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "lock_key=12345" in result.stderr
     assert [row[0] for row in history(pg, fresh_db, "ops.history")] == ["1"]
+
+
+def test_migrations_wait_for_a_primary_and_say_so(pg, tmp_path):
+    """A standby (pg_basebackup -R) is in recovery: pginit waits, logs why, and proceeds once it is
+    promoted, as after a failover."""
+    from pgserver import PG_BIN, PgServer
+    standby = PgServer()
+    try:
+        os.rename(standby.data, standby.data + ".unused")
+        env = dict(os.environ, PGPASSWORD=pg.superuser_password)
+        subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_basebackup", "-h", "127.0.0.1", "-p",
+                        str(pg.port), "-U", "postgres", "-D", standby.data, "-R", "-X", "stream", "-c", "fast"],
+                       check=True, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        with open(os.path.join(standby.data, "postgresql.conf"), "a") as conf:
+            conf.write(f"port = {standby.port}\nunix_socket_directories = '{standby.dir}'\n")
+        standby.start(wait=False)
+        standby.wait_until_accepting()
+        migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE after_failover (x int);\n"})
+        dsn = f"postgres://postgres:{pg.superuser_password}@127.0.0.1:{standby.port}/appdb"
+        timed_out = run_pginit(["--dsn", dsn, "--migrations", str(migrations), "--migrate-timeout", "1s"])
+        assert timed_out.returncode == 69, timed_out.stderr
+        assert "the server is in recovery (a standby): migrations need the primary" in timed_out.stderr
+        proc = start_pginit(["--dsn", dsn, "--migrations", str(migrations), "--migrate-timeout", "60s"])
+        time.sleep(1)
+        assert proc.poll() is None
+        subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D", standby.data, "promote", "-w"],
+                       check=True, stdout=subprocess.PIPE)
+        result = finish(proc, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert standby.psql("SELECT to_regclass('after_failover') IS NOT NULL", db="appdb") == "t"
+    finally:
+        standby.destroy()
