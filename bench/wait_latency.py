@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Ready lag: how long after Postgres says "ready to accept connections" each waiter lets the app
-start. Postgres is started 1 s after the waiter, TRIALS times per waiter; the accept time comes
+start. Postgres is started 1 to 2 s (at random, so that no poll loop is in phase with it) after
+the waiter, TRIALS times per waiter; the accept time comes
 from the server log (log_line_prefix %m), the waiter's end from the wall clock."""
 import datetime
 import os
+import random
 import subprocess
 import time
 
 from common import PGINIT, PgServer, SUPERUSER_PASSWORD, median_ms, print_table
 
-TRIALS = int(os.environ.get("TRIALS", "5"))
+TRIALS = int(os.environ.get("TRIALS", "8"))
 
 
 def waiters(port):
@@ -45,7 +47,7 @@ def main():
             for _ in range(TRIALS):
                 open(server.log, "w").close() if os.path.exists(server.log) else None
                 waiter = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                time.sleep(1.0)
+                time.sleep(1.0 + random.random())
                 server.start(wait=False)
                 waiter.wait(timeout=60)
                 done = time.time()

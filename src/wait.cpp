@@ -14,6 +14,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr Duration kProgressInterval{5000};
+constexpr Duration kCancelTimeout{1000};
 
 Duration since(Clock::time_point start) {
   return std::chrono::duration_cast<Duration>(Clock::now() - start);
@@ -34,6 +35,8 @@ Task<std::optional<Verdict>> attempt_once(PgConn& conn, const WaitRequest& reque
   QueryResult result = co_await conn.query(request.ready_sql, kNoParams, left);
   if (!result.ok()) {
     stopped = result.failure->stopped;
+    // A long --ready-sql would otherwise run on after we are gone.
+    if (stopped || result.failure->timed_out) co_await conn.cancel_running_query(kCancelTimeout);
     conn.close();
     co_return classify_failure(result.failure->sqlstate, result.failure->message);
   }

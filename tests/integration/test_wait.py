@@ -178,3 +178,11 @@ def test_quiet_prints_only_errors(pg):
 def test_help_and_version():
     assert run_pginit(["--help"]).stdout.startswith("Usage: pginit")
     assert run_pginit(["--version"]).stdout.startswith("pginit ")
+
+
+def test_a_slow_ready_query_is_cancelled_on_the_server_when_its_attempt_times_out(pg):
+    result = run_pginit(["--dsn", pg.dsn(), "--ready-sql", "SELECT pg_sleep(30) IS NULL", "--connect-timeout", "500ms",
+                         "--timeout", "1s"])
+    assert result.returncode == 69, result
+    time.sleep(0.3)
+    assert pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'") == "0"
