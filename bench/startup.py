@@ -8,6 +8,7 @@ import subprocess
 import time
 
 from common import PGINIT, PgServer, SUPERUSER_PASSWORD, median_ms, print_table
+from procfs import proc_status
 
 RUNS = int(os.environ.get("RUNS", "200"))
 
@@ -21,21 +22,12 @@ def time_runs(argv, runs=RUNS, env=None):
     return samples
 
 
-def status_of(pid):
-    fields = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-    return fields
-
-
 def idle_profile(argv):
     proc = subprocess.Popen(argv + ["sleep", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
-    before = int(status_of(proc.pid)["voluntary_ctxt_switches"])
+    before = int(proc_status(proc.pid)["voluntary_ctxt_switches"])
     time.sleep(3)
-    after = status_of(proc.pid)
+    after = proc_status(proc.pid)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=10)
     return after["VmRSS"], int(after["voluntary_ctxt_switches"]) - before

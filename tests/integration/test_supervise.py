@@ -9,6 +9,7 @@ import time
 import pytest
 
 from conftest import PGINIT, APP_PASSWORD, clean_env, finish, free_port, start_pginit
+from procfs import children_of, proc_status
 
 RECORDER = [sys.executable if sys.executable.startswith("/usr/bin") else "/usr/bin/python3",
             os.path.join(os.path.dirname(__file__), "signal_recorder.py")]
@@ -28,14 +29,6 @@ def run(argv, timeout=30):
     return proc
 
 
-def children_of(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except FileNotFoundError:
-        return []
-
-
 def wait_for(predicate, timeout=10, interval=0.02):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -51,15 +44,6 @@ def init_pid(proc, pid1):
     if not pid1:
         return proc.pid
     return wait_for(lambda: (children_of(proc.pid) or [None])[0])
-
-
-def proc_status(pid):
-    fields = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-    return fields
 
 
 def state(pid):
