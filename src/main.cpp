@@ -31,8 +31,11 @@ std::optional<std::string> read_environment(const std::string& name) {
   return std::string(value);
 }
 
-Task<int> wait_phase(const Config& config, const StopRequest& stop) {
-  if (config.no_wait) co_return 0;
+// Each phase returns nullopt to go on, or the exit code to end with.
+using PhaseResult = std::optional<int>;
+
+Task<PhaseResult> wait_phase(const Config& config, const StopRequest& stop) {
+  if (config.no_wait) co_return std::nullopt;
   PgConn conn(co_await asio::this_coro::executor);
   const WaitRequest request{.params = config.conn_params,
                             .target = config.target,
@@ -42,19 +45,20 @@ Task<int> wait_phase(const Config& config, const StopRequest& stop) {
                             .backoff = config.backoff,
                             .single_attempt = config.check};
   WaitOutcome waited = co_await wait_until_ready(conn, request);
-  if (waited.stopped) co_return report_stop(stop);
-  co_return static_cast<int>(waited.code);
+  if (waited.stopped || stop.requested()) co_return report_stop(stop);
+  if (!waited.ready) co_return static_cast<int>(waited.code);
+  co_return std::nullopt;
 }
 
-Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigset_t& original_mask, StopRequest& stop) {
-  // Errors are values here: cancellation must not turn into an exception inside the loop.
-  co_await asio::this_coro::throw_if_cancelled(false);
-  if (int code = co_await wait_phase(config, stop); code != 0) co_return code;
-  if (config.migrations.enabled()) {
-    if (int code = co_await run_migrations(config, supervisor, stop); code != 0) co_return code;
-    if (config.migrations.dry_run || config.migrations.status) co_return 0;
-  }
+Task<PhaseResult> migrate_phase(const Config& config, Supervisor& supervisor, StopRequest& stop) {
+  if (!config.migrations.enabled()) co_return std::nullopt;
+  if (int code = co_await run_migrations(config, supervisor, stop); code != 0) co_return code;
+  if (config.migrations.dry_run || config.migrations.status) co_return 0;
   if (stop.requested()) co_return report_stop(stop);
+  co_return std::nullopt;
+}
+
+Task<int> supervise_phase(const Config& config, Supervisor& supervisor, const sigset_t& original_mask) {
   if (config.command.empty()) co_return 0;  // init-container mode
   if (config.supervision.exec) {
     Failure failure = exec_in_place(config.command, original_mask);
@@ -63,6 +67,14 @@ Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigse
   }
   const int code = co_await supervisor.run(config.command, ChildRole::kApp);
   co_return config.supervision.remap.apply(code);
+}
+
+Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigset_t& original_mask, StopRequest& stop) {
+  // Errors are values here: cancellation must not turn into an exception inside the loop.
+  co_await asio::this_coro::throw_if_cancelled(false);
+  if (PhaseResult waited = co_await wait_phase(config, stop)) co_return *waited;
+  if (PhaseResult migrated = co_await migrate_phase(config, supervisor, stop)) co_return *migrated;
+  co_return co_await supervise_phase(config, supervisor, original_mask);
 }
 
 int run(int argc, char** argv, const sigset_t& original_mask) {
