@@ -2,7 +2,8 @@
 
 
 def proc_status(pid):
-    """The fields of /proc/PID/status as a dict of strings; FileNotFoundError once it is gone."""
+    """The fields of /proc/PID/status as a dict of strings; FileNotFoundError or ProcessLookupError
+    once it is gone."""
     fields = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -15,5 +16,5 @@ def children_of(pid):
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             return [int(p) for p in f.read().split()]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         return []

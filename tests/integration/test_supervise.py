@@ -50,7 +50,7 @@ def state(pid):
     """The process state letter and name, or "" once the process is gone."""
     try:
         return proc_status(pid)["State"]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # reaped between listing and reading
         return ""
 
 
