@@ -14,11 +14,6 @@
 
 namespace pginit {
 
-int report_stop(const StopRequest& stop) {
-  const int code = exit_code_for_signal(stop.signo);
-  log::info(fmt::format("stopped by SIG{} before the app started (exit {})", signal_name(stop.signo), code));
-  return code;
-}
 
 Supervisor::Supervisor(asio::io_context& io, const SupervisionSettings& settings, const sigset_t& child_mask,
                        StopRequest& stop)

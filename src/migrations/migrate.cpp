@@ -156,7 +156,8 @@ class MigrationRun {
                               .target = settings_.target,
                               .ready_sql = "SELECT NOT pg_is_in_recovery()",
                               .not_ready_reason = "the server is in recovery (a standby): migrations need the primary",
-                              .timeout = settings_.timeout,
+                              // A failover may take a while: --migrate-timeout when given, else --timeout.
+                              .timeout = settings_.timeout.count() > 0 ? settings_.timeout : config_.timeout,
                               .connect_timeout = config_.connect_timeout,
                               .backoff = config_.backoff,
                               .purpose = "the primary (for migrations)",

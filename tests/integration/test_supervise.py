@@ -1,5 +1,6 @@
 """pginit as PID 1 and as a subreaper: spawn, forward, reap, exit codes (issue 4)."""
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -233,3 +234,28 @@ def test_the_child_gets_the_terminal_foreground():
     result = subprocess.run(["script", "-qec", command, "/dev/null"], env=clean_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, timeout=30)
     assert "FOREGROUND" in result.stdout, result.stdout
+
+
+def heap_allocations_while_forwarding(count):
+    """Total heap allocations (valgrind's count) of a pginit that forwards `count` ignored signals."""
+    proc = subprocess.Popen(["valgrind", PGINIT, "--no-wait", "--", "sh", "-c", "trap '' USR1; exec sleep 1000"],
+                            env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # valgrind runs pginit in its own process: wait until pginit has started the child.
+    wait_for(lambda: children_of(proc.pid), timeout=30)
+    time.sleep(0.5)
+    for _ in range(count):
+        os.kill(proc.pid, signal.SIGUSR1)
+        time.sleep(0.002)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    usage = next(line for line in err.splitlines() if "total heap usage" in line)
+    allocs, frees = (int(n.replace(",", "")) for n in re.findall(r"([\d,]+) (?:allocs|frees)", usage))
+    assert allocs == frees, usage  # nothing leaked
+    return allocs
+
+
+@pytest.mark.skipif(os.environ.get("PGINIT_SANITIZED") == "1", reason="ASan binaries cannot run under valgrind")
+def test_forwarding_signals_allocates_nothing():
+    assert heap_allocations_while_forwarding(200) == heap_allocations_while_forwarding(0)
