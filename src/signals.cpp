@@ -46,18 +46,19 @@ std::string upper(std::string_view text) {
   return out;
 }
 
-// Splits "a:b,c:d" into pairs; nullopt (and the bad item in `bad`) when an item has no ':'.
-std::optional<std::vector<std::pair<std::string_view, std::string_view>>> split_pairs(std::string_view spec,
-                                                                                     std::string_view& bad) {
-  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+using Pairs = std::vector<std::pair<std::string_view, std::string_view>>;
+
+// Splits "a:b,c:d" into pairs; a usage error naming `option` and the item without ':'.
+Result<Pairs> split_pairs(std::string_view spec, std::string_view option, std::string_view example) {
+  Pairs pairs;
   while (!spec.empty()) {
     std::size_t comma = spec.find(',');
     std::string_view item = spec.substr(0, comma);
     spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
     std::size_t colon = item.find(':');
     if (colon == std::string_view::npos) {
-      bad = item;
-      return std::nullopt;
+      return Failure{ExitCode::kUsage,
+                     fmt::format("invalid {} item \"{}\": expected FROM:TO, e.g. {}", option, item, example)};
     }
     pairs.emplace_back(item.substr(0, colon), item.substr(colon + 1));
   }
@@ -118,9 +119,8 @@ bool is_terminating(int signo) { return signo == SIGTERM || signo == SIGINT || s
 
 Result<SignalRewrite> SignalRewrite::parse(std::string_view spec) {
   SignalRewrite rewrite;
-  std::string_view bad;
-  auto pairs = split_pairs(spec, bad);
-  if (!pairs) return Failure{ExitCode::kUsage, fmt::format("invalid --signal-rewrite item \"{}\": expected FROM:TO, e.g. TERM:QUIT", bad)};
+  auto pairs = split_pairs(spec, "--signal-rewrite", "TERM:QUIT");
+  if (!pairs) return pairs.failure();
   for (auto [from_text, to_text] : *pairs) {
     auto from = parse_signal(from_text);
     std::optional<int> to = to_text == "0" ? std::optional<int>(0) : parse_signal(to_text);
@@ -152,9 +152,8 @@ std::array<int, 256> ExitRemap::identity() {
 
 Result<ExitRemap> ExitRemap::parse(std::string_view spec) {
   ExitRemap remap;
-  std::string_view bad;
-  auto pairs = split_pairs(spec, bad);
-  if (!pairs) return Failure{ExitCode::kUsage, fmt::format("invalid --remap-exit item \"{}\": expected FROM:TO, e.g. 143:0", bad)};
+  auto pairs = split_pairs(spec, "--remap-exit", "143:0");
+  if (!pairs) return pairs.failure();
   for (auto [from_text, to_text] : *pairs) {
     auto from = parse_int(from_text);
     auto to = parse_int(to_text);
