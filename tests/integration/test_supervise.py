@@ -231,7 +231,8 @@ def test_sigterm_during_the_wait_exits_143_and_the_app_never_starts(tmp_path):
 def test_the_child_gets_the_terminal_foreground():
     check = "test \"$(ps -o pgid= -p $$ | tr -d ' ')\" = \"$(ps -o tpgid= -p $$ | tr -d ' ')\" && echo FOREGROUND"
     command = f"{PGINIT} --no-wait -- sh -c '{check}'"
-    result = subprocess.run(["script", "-qec", command, "/dev/null"], env=clean_env(), stdout=subprocess.PIPE,
+    result = subprocess.run(["script", "-qec", command, "/dev/null"], env=clean_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, timeout=30)
     assert "FOREGROUND" in result.stdout, result.stdout
 
