@@ -5,16 +5,16 @@ namespace pginit {
 
 /// How expensive a failed attempt was for the server; cheap failures are retried sooner.
 enum class Cost {
-  kCheap,   ///< nothing listening, server starting up: retrying costs the server (almost) nothing
-  kPolling, ///< a healthy server answered "not yet" (lock busy, ready-sql false): poll calmly
-  kCostly,  ///< too many connections, timeouts, DNS: back off up to --backoff-max
+  kCheap,    ///< nothing listening, server starting up: retrying costs the server (almost) nothing
+  kPolling,  ///< a healthy server answered "not yet" (lock busy, ready-sql false): poll calmly
+  kCostly,   ///< too many connections, timeouts, DNS: back off up to --backoff-max
 };
 
 struct BackoffPolicy {
-  Duration min{10};     ///< --backoff-min: the first delay
-  Duration max{2000};   ///< --backoff-max: no delay is longer
-  Duration cheap_max{50};    ///< cap for Cost::kCheap, so the app starts ~25ms after Postgres accepts
-  Duration polling_max{500}; ///< cap for Cost::kPolling
+  Duration min{10};           ///< --backoff-min: the first delay
+  Duration max{2000};         ///< --backoff-max: no delay is longer
+  Duration cheap_max{50};     ///< cap for Cost::kCheap, so the app starts ~25ms after Postgres accepts
+  Duration polling_max{500};  ///< cap for Cost::kPolling
 };
 
 /// Delay before attempt `attempt + 1`, after attempt `attempt` (1-based) failed at `cost`.

@@ -1,10 +1,10 @@
 #include "child.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
-#include <sys/wait.h>
 
 #include <fmt/format.h>
 
@@ -29,7 +29,9 @@ Failure exec_failure(const std::vector<std::string>& argv, int error_number) {
 
 }  // namespace
 
-bool owns_terminal_foreground() { return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp(); }
+bool owns_terminal_foreground() {
+  return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
 
 void reclaim_terminal_foreground() {
   // SIGTTOU is blocked in pginit, so tcsetpgrp from a background group succeeds (POSIX tcsetpgrp).

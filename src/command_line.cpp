@@ -7,7 +7,9 @@
 namespace pginit {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 Failure bad_command(std::string_view why) {
   return {ExitCode::kUsage, fmt::format("invalid --migrate-cmd: {}", why)};
@@ -29,7 +31,9 @@ void append_utf8(std::string& out, unsigned code_point) {
 Result<std::vector<std::string>> parse_json_string_array(std::string_view text) {
   std::vector<std::string> argv;
   std::size_t pos = 1;  // after '['
-  auto skip_blanks = [&] { while (pos < text.size() && is_blank(text[pos])) ++pos; };
+  auto skip_blanks = [&] {
+    while (pos < text.size() && is_blank(text[pos])) ++pos;
+  };
   skip_blanks();
   if (pos < text.size() && text[pos] == ']') return bad_command("the JSON array is empty");
   while (true) {
@@ -48,25 +52,42 @@ Result<std::vector<std::string>> parse_json_string_array(std::string_view text) 
       if (pos >= text.size()) return bad_command("unterminated string in JSON array");
       char escaped = text[pos++];
       switch (escaped) {
-        case '"': case '\\': case '/': item += escaped; break;
-        case 'b': item += '\b'; break;
-        case 'f': item += '\f'; break;
-        case 'n': item += '\n'; break;
-        case 'r': item += '\r'; break;
-        case 't': item += '\t'; break;
+        case '"':
+        case '\\':
+        case '/':
+          item += escaped;
+          break;
+        case 'b':
+          item += '\b';
+          break;
+        case 'f':
+          item += '\f';
+          break;
+        case 'n':
+          item += '\n';
+          break;
+        case 'r':
+          item += '\r';
+          break;
+        case 't':
+          item += '\t';
+          break;
         case 'u': {
           if (pos + 4 > text.size()) return bad_command("bad \\u escape in JSON array");
           unsigned code_point = 0;
           for (int i = 0; i < 4; ++i) {
             char hex = text[pos++];
             if (!std::isxdigit(static_cast<unsigned char>(hex))) return bad_command("bad \\u escape in JSON array");
-            code_point = code_point * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(hex)) ? hex - '0' : (std::tolower(hex) - 'a' + 10));
+            code_point = code_point * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(hex))
+                                                                     ? hex - '0'
+                                                                     : (std::tolower(hex) - 'a' + 10));
           }
           if (code_point == 0) return bad_command("it contains a NUL byte");  // exec would cut the word there
           append_utf8(item, code_point);
           break;
         }
-        default: return bad_command("bad escape in JSON array");
+        default:
+          return bad_command("bad escape in JSON array");
       }
     }
     argv.push_back(std::move(item));
@@ -139,15 +160,18 @@ std::string join_command_line(const std::vector<std::string>& argv) {
   std::string out;
   for (const std::string& arg : argv) {
     if (!out.empty()) out += ' ';
-    bool plain = !arg.empty() && arg.find_first_of(" \t\r\n'\"\\$`*?;&|<>()[") == std::string::npos;  // '[' would read as JSON
+    bool plain =
+        !arg.empty() && arg.find_first_of(" \t\r\n'\"\\$`*?;&|<>()[") == std::string::npos;  // '[' would read as JSON
     if (plain) {
       out += arg;
       continue;
     }
     out += '\'';
     for (char c : arg) {
-      if (c == '\'') out += "'\\''";
-      else out += c;
+      if (c == '\'')
+        out += "'\\''";
+      else
+        out += c;
     }
     out += '\'';
   }

@@ -27,7 +27,9 @@ struct OptionSpec {
   std::string_view help;
 };
 
-std::optional<Failure> usage_error(std::string message) { return Failure{ExitCode::kUsage, std::move(message)}; }
+std::optional<Failure> usage_error(std::string message) {
+  return Failure{ExitCode::kUsage, std::move(message)};
+}
 
 std::optional<Failure> set_duration(Duration& target, std::string_view option, std::string_view value) {
   auto parsed = parse_duration(value);
@@ -44,8 +46,10 @@ std::optional<Failure> set_parsed(T& target, const Result<T>& parsed) {
 }
 
 std::optional<bool> parse_bool(std::string_view value) {
-  for (std::string_view yes : {"1", "true", "yes", "on", "TRUE", "True", "YES", "ON"}) if (value == yes) return true;
-  for (std::string_view no : {"0", "false", "no", "off", "", "FALSE", "False", "NO", "OFF"}) if (value == no) return false;
+  for (std::string_view yes : {"1", "true", "yes", "on", "TRUE", "True", "YES", "ON"})
+    if (value == yes) return true;
+  for (std::string_view no : {"0", "false", "no", "off", "", "FALSE", "False", "NO", "OFF"})
+    if (value == no) return false;
   return std::nullopt;
 }
 
@@ -69,95 +73,158 @@ bool is_identifier(std::string_view text) {
   return true;
 }
 
-#define FLAG(field) [](Draft& d, std::string_view v) -> std::optional<Failure> { \
-    auto parsed = parse_bool(v);                                                   \
+#define FLAG(field)                                                                        \
+  [](Draft& d, std::string_view v) -> std::optional<Failure> {                             \
+    auto parsed = parse_bool(v);                                                           \
     if (!parsed) return usage_error(fmt::format("expected true or false, got \"{}\"", v)); \
-    d.field = *parsed;                                                             \
-    return std::nullopt; }
+    d.field = *parsed;                                                                     \
+    return std::nullopt;                                                                   \
+  }
 
 const std::array kOptions{
-    OptionSpec{"dsn", "DSN", true, [](Draft& d, std::string_view v) -> std::optional<Failure> { d.dsn = std::string(v); return std::nullopt; },
+    OptionSpec{"dsn", "DSN", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
+                 d.dsn = std::string(v);
+                 return std::nullopt;
+               },
                "libpq connection string or URI (default: DATABASE_URL, then PG* variables)"},
-    OptionSpec{"timeout", "DUR", true, [](Draft& d, std::string_view v) { return set_duration(d.config.timeout, "timeout", v); },
+    OptionSpec{"timeout", "DUR", true,
+               [](Draft& d, std::string_view v) { return set_duration(d.config.timeout, "timeout", v); },
                "give up waiting after DUR; 0 waits forever (default 60s)"},
-    OptionSpec{"connect-timeout", "DUR", true, [](Draft& d, std::string_view v) { return set_duration(d.config.connect_timeout, "connect-timeout", v); },
-               "limit for one connection attempt (default 5s)"},
-    OptionSpec{"backoff-min", "DUR", true, [](Draft& d, std::string_view v) -> std::optional<Failure> { d.backoff_min_text = std::string(v); return std::nullopt; },
+    OptionSpec{
+        "connect-timeout", "DUR", true,
+        [](Draft& d, std::string_view v) { return set_duration(d.config.connect_timeout, "connect-timeout", v); },
+        "limit for one connection attempt (default 5s)"},
+    OptionSpec{"backoff-min", "DUR", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
+                 d.backoff_min_text = std::string(v);
+                 return std::nullopt;
+               },
                "first delay between attempts (default 10ms)"},
-    OptionSpec{"backoff-max", "DUR", true, [](Draft& d, std::string_view v) -> std::optional<Failure> { d.backoff_max_text = std::string(v); return std::nullopt; },
+    OptionSpec{"backoff-max", "DUR", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
+                 d.backoff_max_text = std::string(v);
+                 return std::nullopt;
+               },
                "longest delay between attempts (default 2s)"},
     OptionSpec{"check", "", false, FLAG(config.check), "one attempt, no retry: exit 0 if ready, 69 if not"},
-    OptionSpec{"ready-sql", "SQL", true, [](Draft& d, std::string_view v) -> std::optional<Failure> {
+    OptionSpec{"ready-sql", "SQL", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  if (v.empty()) return usage_error("--ready-sql: empty query");
-                 d.config.ready_sql = std::string(v); return std::nullopt; },
+                 d.config.ready_sql = std::string(v);
+                 return std::nullopt;
+               },
                "ready when SQL succeeds and its first value is not false/NULL (default SELECT 1)"},
     OptionSpec{"no-wait", "", true, FLAG(config.no_wait), "skip the wait"},
-    OptionSpec{"log-format", "text|json", true, [](Draft& d, std::string_view v) -> std::optional<Failure> {
-                 if (v == "text") d.config.log_format = LogFormat::kText;
-                 else if (v == "json") d.config.log_format = LogFormat::kJson;
-                 else return usage_error(fmt::format("--log-format: expected text or json, got \"{}\"", v));
-                 return std::nullopt; },
+    OptionSpec{"log-format", "text|json", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
+                 if (v == "text")
+                   d.config.log_format = LogFormat::kText;
+                 else if (v == "json")
+                   d.config.log_format = LogFormat::kJson;
+                 else
+                   return usage_error(fmt::format("--log-format: expected text or json, got \"{}\"", v));
+                 return std::nullopt;
+               },
                "log format on stderr (default text)"},
-    OptionSpec{"log-level", "LEVEL", true, [](Draft& d, std::string_view v) -> std::optional<Failure> {
-                 if (v == "debug") d.config.log_level = LogLevel::kDebug;
-                 else if (v == "info") d.config.log_level = LogLevel::kInfo;
-                 else if (v == "warn" || v == "warning") d.config.log_level = LogLevel::kWarn;
-                 else if (v == "error") d.config.log_level = LogLevel::kError;
-                 else return usage_error(fmt::format("--log-level: expected debug, info, warn or error, got \"{}\"", v));
-                 return std::nullopt; },
+    OptionSpec{"log-level", "LEVEL", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
+                 if (v == "debug")
+                   d.config.log_level = LogLevel::kDebug;
+                 else if (v == "info")
+                   d.config.log_level = LogLevel::kInfo;
+                 else if (v == "warn" || v == "warning")
+                   d.config.log_level = LogLevel::kWarn;
+                 else if (v == "error")
+                   d.config.log_level = LogLevel::kError;
+                 else
+                   return usage_error(fmt::format("--log-level: expected debug, info, warn or error, got \"{}\"", v));
+                 return std::nullopt;
+               },
                "debug, info, warn or error (default info)"},
-    OptionSpec{"quiet", "", true, [](Draft& d, std::string_view v) -> std::optional<Failure> {
+    OptionSpec{"quiet", "", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  auto parsed = parse_bool(v);
                  if (!parsed) return usage_error(fmt::format("--quiet: expected true or false, got \"{}\"", v));
                  if (*parsed) d.config.log_level = LogLevel::kError;
-                 return std::nullopt; },
+                 return std::nullopt;
+               },
                "only errors"},
-    OptionSpec{"exec", "", true, FLAG(config.supervision.exec), "replace pginit with COMMAND instead of supervising it"},
+    OptionSpec{"exec", "", true, FLAG(config.supervision.exec),
+               "replace pginit with COMMAND instead of supervising it"},
     OptionSpec{"group", "", true, FLAG(config.supervision.group), "forward signals to COMMAND's whole process group"},
-    OptionSpec{"signal-rewrite", "FROM:TO,...", true, [](Draft& d, std::string_view v) {
-                 return set_parsed(d.config.supervision.rewrite, SignalRewrite::parse(v)); },
-               "send TO instead of FROM (names or numbers; TO=0 drops FROM)"},
-    OptionSpec{"grace", "DUR", true, [](Draft& d, std::string_view v) -> std::optional<Failure> {
+    OptionSpec{
+        "signal-rewrite", "FROM:TO,...", true,
+        [](Draft& d, std::string_view v) { return set_parsed(d.config.supervision.rewrite, SignalRewrite::parse(v)); },
+        "send TO instead of FROM (names or numbers; TO=0 drops FROM)"},
+    OptionSpec{"grace", "DUR", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  Duration grace{};
                  if (auto failure = set_duration(grace, "grace", v)) return failure;
-                 d.config.supervision.grace = grace; return std::nullopt; },
+                 d.config.supervision.grace = grace;
+                 return std::nullopt;
+               },
                "SIGKILL COMMAND if it still runs DUR after a TERM/INT/QUIT (default off)"},
-    OptionSpec{"remap-exit", "FROM:TO,...", true, [](Draft& d, std::string_view v) {
-                 return set_parsed(d.config.supervision.remap, ExitRemap::parse(v)); },
+    OptionSpec{"remap-exit", "FROM:TO,...", true,
+               [](Draft& d, std::string_view v) { return set_parsed(d.config.supervision.remap, ExitRemap::parse(v)); },
                "exit TO when COMMAND exits FROM (e.g. 143:0)"},
-    OptionSpec{"migrations", "DIR", true, [](Draft& d, std::string_view v) -> std::optional<Failure> {
+    OptionSpec{"migrations", "DIR", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  if (v.empty()) return usage_error("--migrations: empty directory name");
-                 d.config.migrations.directory = std::string(v); return std::nullopt; },
+                 d.config.migrations.directory = std::string(v);
+                 return std::nullopt;
+               },
                "apply DIR/<version>_<name>.sql files not applied yet"},
-    OptionSpec{"migrations-table", "SCHEMA.NAME", true, [](Draft& d, std::string_view v) -> std::optional<Failure> {
+    OptionSpec{"migrations-table", "SCHEMA.NAME", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  std::size_t dot = v.find('.');
                  std::string_view schema = dot == std::string_view::npos ? "public" : v.substr(0, dot);
                  std::string_view name = dot == std::string_view::npos ? v : v.substr(dot + 1);
                  if (!is_identifier(schema) || !is_identifier(name))
-                   return usage_error(fmt::format("--migrations-table: \"{}\" is not SCHEMA.NAME (letters, digits, _)", v));
-                 d.config.migrations.table = fmt::format("{}.{}", schema, name); return std::nullopt; },
+                   return usage_error(
+                       fmt::format("--migrations-table: \"{}\" is not SCHEMA.NAME (letters, digits, _)", v));
+                 d.config.migrations.table = fmt::format("{}.{}", schema, name);
+                 return std::nullopt;
+               },
                "history table (default public.pginit_migrations)"},
-    OptionSpec{"allow-changed", "", true, FLAG(config.migrations.allow_changed), "apply even if an applied file's checksum changed"},
-    OptionSpec{"strict-order", "", true, FLAG(config.migrations.strict_order), "fail (65) on a pending file older than the newest applied"},
+    OptionSpec{"allow-changed", "", true, FLAG(config.migrations.allow_changed),
+               "apply even if an applied file's checksum changed"},
+    OptionSpec{"strict-order", "", true, FLAG(config.migrations.strict_order),
+               "fail (65) on a pending file older than the newest applied"},
     OptionSpec{"dry-run", "", false, FLAG(config.migrations.dry_run), "print the pending migrations and exit 0"},
-    OptionSpec{"status", "", false, FLAG(config.migrations.status), "print applied/pending/changed migrations and exit 0"},
-    OptionSpec{"migrate-cmd", "CMD", true, [](Draft& d, std::string_view v) {
-                 return set_parsed(d.config.migrations.command, split_command_line(v)); },
-               "run CMD (shell-style words or a JSON array) under the migration lock"},
-    OptionSpec{"migrate-fingerprint", "GLOB,...", true, [](Draft& d, std::string_view v) -> std::optional<Failure> {
-                 d.config.migrations.fingerprint_globs = split_list(v); return std::nullopt; },
+    OptionSpec{"status", "", false, FLAG(config.migrations.status),
+               "print applied/pending/changed migrations and exit 0"},
+    OptionSpec{
+        "migrate-cmd", "CMD", true,
+        [](Draft& d, std::string_view v) { return set_parsed(d.config.migrations.command, split_command_line(v)); },
+        "run CMD (shell-style words or a JSON array) under the migration lock"},
+    OptionSpec{"migrate-fingerprint", "GLOB,...", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
+                 d.config.migrations.fingerprint_globs = split_list(v);
+                 return std::nullopt;
+               },
                "skip --migrate-cmd while the files matching GLOB are unchanged since its last success"},
-    OptionSpec{"force-migrate", "", true, FLAG(config.migrations.force), "run --migrate-cmd even if the fingerprint matches"},
-    OptionSpec{"lock-key", "N", true, [](Draft& d, std::string_view v) -> std::optional<Failure> {
+    OptionSpec{"force-migrate", "", true, FLAG(config.migrations.force),
+               "run --migrate-cmd even if the fingerprint matches"},
+    OptionSpec{"lock-key", "N", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  std::int64_t key = 0;
                  auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), key);
                  if (error != std::errc{} || end != v.data() + v.size())
                    return usage_error(fmt::format("--lock-key: expected a 64-bit integer, got \"{}\"", v));
-                 d.config.migrations.lock_key = key; return std::nullopt; },
+                 d.config.migrations.lock_key = key;
+                 return std::nullopt;
+               },
                "advisory lock key (default derived from database and table names)"},
-    OptionSpec{"migrate-timeout", "DUR", true, [](Draft& d, std::string_view v) { return set_duration(d.config.migrations.timeout, "migrate-timeout", v); },
-               "give up waiting for the migration lock after DUR (default: no limit)"},
-    OptionSpec{"migrate-dsn", "DSN", true, [](Draft& d, std::string_view v) -> std::optional<Failure> { d.migrate_dsn = std::string(v); return std::nullopt; },
+    OptionSpec{
+        "migrate-timeout", "DUR", true,
+        [](Draft& d, std::string_view v) { return set_duration(d.config.migrations.timeout, "migrate-timeout", v); },
+        "give up waiting for the migration lock after DUR (default: no limit)"},
+    OptionSpec{"migrate-dsn", "DSN", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
+                 d.migrate_dsn = std::string(v);
+                 return std::nullopt;
+               },
                "connection for migrations (direct, not through PgBouncer); default --dsn"},
     OptionSpec{"help", "", false, FLAG(config.show_help), "show this help"},
     OptionSpec{"version", "", false, FLAG(config.show_version), "show the version"},
@@ -184,7 +251,8 @@ Result<std::optional<std::string>> lookup(const EnvLookup& env, const FileReader
   auto path = env(name + "_FILE");
   if (!path) return std::optional<std::string>();
   auto content = read_file(*path);
-  if (!content) return Failure{ExitCode::kConfig, fmt::format("cannot read {}_FILE={}: {}", name, *path, content.error())};
+  if (!content)
+    return Failure{ExitCode::kConfig, fmt::format("cannot read {}_FILE={}: {}", name, *path, content.error())};
   std::string value = std::move(*content);
   if (!value.empty() && value.back() == '\n') value.pop_back();
   if (!value.empty() && value.back() == '\r') value.pop_back();
@@ -264,8 +332,8 @@ std::optional<Failure> resolve_backoff(Draft& draft) {
   }
   if (policy.min.count() <= 0) return usage_error("--backoff-min must be greater than 0");
   if (policy.min > policy.max) {
-    return usage_error(fmt::format("--backoff-min ({}) is greater than --backoff-max ({})",
-                                   format_duration(policy.min), format_duration(policy.max)));
+    return usage_error(fmt::format("--backoff-min ({}) is greater than --backoff-max ({})", format_duration(policy.min),
+                                   format_duration(policy.max)));
   }
   return std::nullopt;
 }

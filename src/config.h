@@ -20,16 +20,16 @@ enum class LogLevel { kDebug, kInfo, kWarn, kError };
 using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
 struct MigrationSettings {
-  std::optional<std::string> directory;              ///< --migrations
-  std::string table = "public.pginit_migrations";    ///< --migrations-table, validated SCHEMA.NAME
-  std::vector<std::string> command;                  ///< --migrate-cmd, split into argv
-  std::vector<std::string> fingerprint_globs;        ///< --migrate-fingerprint
-  std::optional<std::int64_t> lock_key;              ///< --lock-key
-  Duration timeout{0};                               ///< --migrate-timeout, 0 = no limit
+  std::optional<std::string> directory;            ///< --migrations
+  std::string table = "public.pginit_migrations";  ///< --migrations-table, validated SCHEMA.NAME
+  std::vector<std::string> command;                ///< --migrate-cmd, split into argv
+  std::vector<std::string> fingerprint_globs;      ///< --migrate-fingerprint
+  std::optional<std::int64_t> lock_key;            ///< --lock-key
+  Duration timeout{0};                             ///< --migrate-timeout, 0 = no limit
   bool allow_changed = false, strict_order = false, force = false;
   bool dry_run = false, status = false;
-  ConnParams conn_params;                            ///< --migrate-dsn, else the wait's params
-  std::string target;                                ///< conn_params described for logs
+  ConnParams conn_params;  ///< --migrate-dsn, else the wait's params
+  std::string target;      ///< conn_params described for logs
 
   bool enabled() const { return directory.has_value() || !command.empty(); }
 };
@@ -44,8 +44,8 @@ struct SupervisionSettings {
 
 struct Config {
   ConnParams conn_params;
-  std::string target;                  ///< "host:port/db as user", for logs
-  std::vector<std::string> secrets;    ///< every password seen: redacted from all output
+  std::string target;                ///< "host:port/db as user", for logs
+  std::vector<std::string> secrets;  ///< every password seen: redacted from all output
   Duration timeout{60'000};
   Duration connect_timeout{5'000};
   BackoffPolicy backoff;
@@ -56,7 +56,7 @@ struct Config {
   bool show_help = false, show_version = false;
   MigrationSettings migrations;
   SupervisionSettings supervision;
-  std::vector<std::string> command;    ///< COMMAND [ARG...]; empty = init-container mode
+  std::vector<std::string> command;  ///< COMMAND [ARG...]; empty = init-container mode
 };
 
 /// Builds the Config from `args` (argv without argv[0]), `env` and `read_file`. Precedence:

@@ -38,7 +38,9 @@ bool is_set(const EnvLookup& env, std::string_view name) {
   return !name.empty() && env(std::string(name)).has_value();
 }
 
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 // Long secrets are replaced wherever they appear; short ones only as a whole word, or a password
 // "x" would turn "exit" into "e***it" in every line.
@@ -85,8 +87,8 @@ void redact_keyword_passwords(std::string& text) {
       }
       value_end = std::min(value_end + 1, text.size());
     } else {
-      while (value_end < text.size() && text[value_end] != ' ' && text[value_end] != '&' &&
-             text[value_end] != '\n' && text[value_end] != '"') {
+      while (value_end < text.size() && text[value_end] != ' ' && text[value_end] != '&' && text[value_end] != '\n' &&
+             text[value_end] != '"') {
         ++value_end;
       }
     }
@@ -110,13 +112,12 @@ Result<ConnParams> build_conn_params(const std::optional<std::string>& dsn, cons
 
   char* error = nullptr;
   std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconninfoParse(dsn->c_str(), &error),
-                                                                         &PQconninfoFree);
+                                                                       &PQconninfoFree);
   if (!options) {
     std::string message = error != nullptr ? error : "out of memory";
     PQfreemem(error);
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    return Failure{ExitCode::kConfig,
-                   fmt::format("invalid DSN {}: {}", redact(*dsn, {}), redact(message, {}))};
+    return Failure{ExitCode::kConfig, fmt::format("invalid DSN {}: {}", redact(*dsn, {}), redact(message, {}))};
   }
   for (PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
     if (option->val != nullptr) set_param(params, option->keyword, option->val);

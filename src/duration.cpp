@@ -14,15 +14,16 @@ struct Unit {
   double milliseconds;
 };
 // Longest suffix first so that "ms" is not read as "m" followed by garbage.
-constexpr std::array kUnits{Unit{"ms", 1.0}, Unit{"h", 3'600'000.0}, Unit{"m", 60'000.0},
-                            Unit{"s", 1000.0}};
+constexpr std::array kUnits{Unit{"ms", 1.0}, Unit{"h", 3'600'000.0}, Unit{"m", 60'000.0}, Unit{"s", 1000.0}};
 constexpr double kMaxMilliseconds = 1e15;  // ~31,000 years: far past any real timeout
 
 Failure bad_duration(std::string_view text, std::string_view why) {
   return {ExitCode::kUsage, fmt::format("invalid duration \"{}\": {}; use e.g. 250ms, 5s, 1m30s, 2h", text, why)};
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 

@@ -5,19 +5,21 @@
 namespace pginit {
 
 enum class ExitCode : int {
-  kOk = 0,               ///< ready (init-container or --check); otherwise the app's own code
-  kUsage = 64,           ///< unknown option, bad duration, missing value
-  kMigrationFailed = 65, ///< a migration file or the migrate command failed
-  kNotReady = 69,        ///< not ready before --timeout / --migrate-timeout, or --check found it down
-  kSoftware = 70,        ///< a bug in pginit (an exception reached main)
-  kAuth = 77,            ///< authentication or permission failure
-  kConfig = 78,          ///< malformed DSN, unreadable *_FILE, no such database, bad migrations dir
-  kNotExecutable = 126,  ///< COMMAND exists but cannot be executed
-  kNotFound = 127,       ///< COMMAND not found
+  kOk = 0,                ///< ready (init-container or --check); otherwise the app's own code
+  kUsage = 64,            ///< unknown option, bad duration, missing value
+  kMigrationFailed = 65,  ///< a migration file or the migrate command failed
+  kNotReady = 69,         ///< not ready before --timeout / --migrate-timeout, or --check found it down
+  kSoftware = 70,         ///< a bug in pginit (an exception reached main)
+  kAuth = 77,             ///< authentication or permission failure
+  kConfig = 78,           ///< malformed DSN, unreadable *_FILE, no such database, bad migrations dir
+  kNotExecutable = 126,   ///< COMMAND exists but cannot be executed
+  kNotFound = 127,        ///< COMMAND not found
 };
 
 /// Exit code of a process stopped by signal `signo`: 128 + signo, as shells report it.
-constexpr int exit_code_for_signal(int signo) { return 128 + signo; }
+constexpr int exit_code_for_signal(int signo) {
+  return 128 + signo;
+}
 
 /// Exit code for a child's wait status (from waitpid): its exit code, or 128 + the killing signal.
 int exit_code_for_wait_status(int wait_status);

@@ -33,20 +33,28 @@ State& state() {
 
 spdlog::level::level_enum to_spdlog(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return spdlog::level::debug;
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarn: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
 
 std::string_view level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -55,20 +63,33 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        else
+          out += c;
     }
   }
   out += '"';
 }
 
-std::string format_text(LogLevel level, const std::string& message, const std::vector<std::pair<std::string_view, std::string>>& fields) {
+std::string format_text(LogLevel level, const std::string& message,
+                        const std::vector<std::pair<std::string_view, std::string>>& fields) {
   std::string line = "pginit: ";
   if (level == LogLevel::kWarn) line += "warning: ";
   if (level == LogLevel::kDebug) line += "debug: ";
@@ -85,7 +106,8 @@ std::string format_text(LogLevel level, const std::string& message, const std::v
   return line;
 }
 
-std::string format_json(LogLevel level, const std::string& message, const std::vector<std::pair<std::string_view, std::string>>& fields) {
+std::string format_json(LogLevel level, const std::string& message,
+                        const std::vector<std::pair<std::string_view, std::string>>& fields) {
   auto now = std::chrono::system_clock::now();
   auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::string line = fmt::format("{{\"time\":\"{:%Y-%m-%dT%H:%M:%S}.{:03}Z\",\"level\":\"{}\",\"msg\":",
@@ -110,9 +132,13 @@ void setup(LogFormat format, LogLevel level, std::vector<std::string> secrets) {
   current.logger->set_level(to_spdlog(level));
 }
 
-bool enabled(LogLevel level) { return state().logger->should_log(to_spdlog(level)); }
+bool enabled(LogLevel level) {
+  return state().logger->should_log(to_spdlog(level));
+}
 
-std::string redacted(std::string_view text) { return redact(text, state().secrets); }
+std::string redacted(std::string_view text) {
+  return redact(text, state().secrets);
+}
 
 void write(LogLevel level, std::string_view message, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;

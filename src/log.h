@@ -22,10 +22,18 @@ void setup(LogFormat format, LogLevel level, std::vector<std::string> secrets);
 bool enabled(LogLevel level);
 void write(LogLevel level, std::string_view message, std::initializer_list<Field> fields);
 
-inline void debug(std::string_view message, std::initializer_list<Field> fields = {}) { write(LogLevel::kDebug, message, fields); }
-inline void info(std::string_view message, std::initializer_list<Field> fields = {}) { write(LogLevel::kInfo, message, fields); }
-inline void warn(std::string_view message, std::initializer_list<Field> fields = {}) { write(LogLevel::kWarn, message, fields); }
-inline void error(std::string_view message, std::initializer_list<Field> fields = {}) { write(LogLevel::kError, message, fields); }
+inline void debug(std::string_view message, std::initializer_list<Field> fields = {}) {
+  write(LogLevel::kDebug, message, fields);
+}
+inline void info(std::string_view message, std::initializer_list<Field> fields = {}) {
+  write(LogLevel::kInfo, message, fields);
+}
+inline void warn(std::string_view message, std::initializer_list<Field> fields = {}) {
+  write(LogLevel::kWarn, message, fields);
+}
+inline void error(std::string_view message, std::initializer_list<Field> fields = {}) {
+  write(LogLevel::kError, message, fields);
+}
 
 /// Redacts `text` with the configured secrets (for text printed outside the logger).
 std::string redacted(std::string_view text);

@@ -5,12 +5,12 @@
 #include <cstring>
 #include <exception>
 
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
 #include <fmt/format.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
 
 #include "child.h"
 #include "config.h"

@@ -17,7 +17,9 @@ std::string trimmed(std::string text) {
 }
 
 // Notices ("relation already exists, skipping") go to the debug log, not to libpq's stderr print.
-void log_notice(void*, const char* message) { log::debug("server notice", {{"notice", trimmed(message)}}); }
+void log_notice(void*, const char* message) {
+  log::debug("server notice", {{"notice", trimmed(message)}});
+}
 
 PgFailure failure_from_result(const PGresult* result) {
   PgFailure failure;
@@ -35,10 +37,11 @@ PgFailure failure_from_result(const PGresult* result) {
 
 }  // namespace
 
-PgConn::PgConn(asio::any_io_executor executor)
-    : executor_(executor), socket_(executor), watchdog_(executor) {}
+PgConn::PgConn(asio::any_io_executor executor) : executor_(executor), socket_(executor), watchdog_(executor) {}
 
-PgConn::~PgConn() { close(); }
+PgConn::~PgConn() {
+  close();
+}
 
 void PgConn::close() {
   if (socket_.is_open()) socket_.release();
@@ -49,9 +52,13 @@ void PgConn::close() {
   disarm_watchdog();
 }
 
-bool PgConn::connected() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+bool PgConn::connected() const {
+  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+}
 
-int PgConn::backend_pid() const { return conn_ != nullptr ? PQbackendPID(conn_) : 0; }
+int PgConn::backend_pid() const {
+  return conn_ != nullptr ? PQbackendPID(conn_) : 0;
+}
 
 bool PgConn::in_transaction() const {
   if (conn_ == nullptr) return false;
@@ -117,7 +124,8 @@ Task<std::optional<PgFailure>> PgConn::connect(const ConnParams& params, Duratio
   // libpq: before the first PQconnectPoll, behave as if it returned PGRES_POLLING_WRITING.
   PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
   while (poll != PGRES_POLLING_OK && poll != PGRES_POLLING_FAILED) {
-    asio::error_code error = co_await wait_socket(poll == PGRES_POLLING_READING ? WaitType::wait_read : WaitType::wait_write);
+    asio::error_code error =
+        co_await wait_socket(poll == PGRES_POLLING_READING ? WaitType::wait_read : WaitType::wait_write);
     if (error) {
       disarm_watchdog();
       PgFailure failure{.message = timed_out_ ? "timeout expired" : "connection attempt stopped"};
@@ -204,8 +212,10 @@ Task<QueryResult> PgConn::query(std::string_view sql_text, const QueryParams& pa
           for (int row = 0; row < PQntuples(result); ++row) {
             Row values;
             for (int column = 0; column < columns; ++column) {
-              if (PQgetisnull(result, row, column)) values.emplace_back(std::nullopt);
-              else values.emplace_back(std::string(PQgetvalue(result, row, column), PQgetlength(result, row, column)));
+              if (PQgetisnull(result, row, column))
+                values.emplace_back(std::nullopt);
+              else
+                values.emplace_back(std::string(PQgetvalue(result, row, column), PQgetlength(result, row, column)));
             }
             outcome.rows.push_back(std::move(values));
           }

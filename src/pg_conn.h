@@ -17,8 +17,8 @@ namespace pginit {
 
 /// Why an operation failed. `stopped`: a stop request cut it short; `timed_out`: its limit passed.
 struct PgFailure {
-  std::string message;   ///< server or libpq text (may echo connection details: redact before printing)
-  std::string sqlstate;  ///< empty for connection-time and client-side failures
+  std::string message;          ///< server or libpq text (may echo connection details: redact before printing)
+  std::string sqlstate;         ///< empty for connection-time and client-side failures
   std::optional<int> position;  ///< 1-based character offset in the statement, if the server said
   std::string hint;
   bool stopped = false;
@@ -55,8 +55,7 @@ class PgConn {
 
   /// Sends `sql` (simple protocol when `params` is empty; several statements allowed) or a
   /// one-statement parameterised query, and collects the results. `timeout` 0 = no limit.
-  Task<QueryResult> query(std::string_view sql, const QueryParams& params = kNoParams,
-                          Duration timeout = Duration{0});
+  Task<QueryResult> query(std::string_view sql, const QueryParams& params = kNoParams, Duration timeout = Duration{0});
 
   /// Asks the server to cancel the running query, over a second connection with the same
   /// parameters (`SELECT pg_cancel_backend(pid)`), so that the loop never blocks as PQcancel does.

@@ -12,8 +12,12 @@ struct Pattern {
   Verdict verdict;
 };
 
-Verdict transient(Cost cost, std::string reason) { return {true, cost, ExitCode::kNotReady, std::move(reason)}; }
-Verdict fatal(ExitCode code, std::string reason) { return {false, Cost::kCostly, code, std::move(reason)}; }
+Verdict transient(Cost cost, std::string reason) {
+  return {true, cost, ExitCode::kNotReady, std::move(reason)};
+}
+Verdict fatal(ExitCode code, std::string reason) {
+  return {false, Cost::kCostly, code, std::move(reason)};
+}
 
 // Connection-time messages, from libpq (fe-connect.c) and the postmaster (postmaster.c, auth.c).
 // Order matters: the first match wins, so specific texts come before generic ones.
@@ -27,8 +31,10 @@ const std::array kMessagePatterns{
     Pattern{"must be superuser", fatal(ExitCode::kAuth, "permission denied")},
     Pattern{"does not have connect privilege", fatal(ExitCode::kAuth, "permission denied")},
     Pattern{"server does not support ssl", fatal(ExitCode::kConfig, "SSL required but the server does not support it")},
-    Pattern{"ssl is not enabled on the server", fatal(ExitCode::kConfig, "SSL required but the server does not support it")},
-    Pattern{"sslmode value \"require\" invalid", fatal(ExitCode::kConfig, "SSL required but this libpq has no SSL support")},
+    Pattern{"ssl is not enabled on the server",
+            fatal(ExitCode::kConfig, "SSL required but the server does not support it")},
+    Pattern{"sslmode value \"require\" invalid",
+            fatal(ExitCode::kConfig, "SSL required but this libpq has no SSL support")},
     Pattern{"invalid connection option", fatal(ExitCode::kConfig, "invalid connection option")},
     Pattern{"invalid uri", fatal(ExitCode::kConfig, "invalid connection URI")},
     Pattern{"missing \"=\"", fatal(ExitCode::kConfig, "malformed connection string")},
@@ -38,9 +44,12 @@ const std::array kMessagePatterns{
     Pattern{"definition of service", fatal(ExitCode::kConfig, "unknown service in connection string")},
     Pattern{"service file", fatal(ExitCode::kConfig, "service file problem")},
     Pattern{"the database system is starting up", transient(Cost::kCheap, "the database system is starting up")},
-    Pattern{"the database system is not yet accepting connections", transient(Cost::kCheap, "the database system is not yet accepting connections")},
-    Pattern{"the database system is not accepting connections", transient(Cost::kCheap, "the database system is not accepting connections")},
-    Pattern{"the database system is in recovery mode", transient(Cost::kCheap, "the database system is in recovery mode")},
+    Pattern{"the database system is not yet accepting connections",
+            transient(Cost::kCheap, "the database system is not yet accepting connections")},
+    Pattern{"the database system is not accepting connections",
+            transient(Cost::kCheap, "the database system is not accepting connections")},
+    Pattern{"the database system is in recovery mode",
+            transient(Cost::kCheap, "the database system is in recovery mode")},
     Pattern{"the database system is shutting down", transient(Cost::kCheap, "the database system is shutting down")},
     Pattern{"connection refused", transient(Cost::kCheap, "connection refused")},
     Pattern{"no such file or directory", transient(Cost::kCheap, "no server socket yet")},
@@ -54,7 +63,8 @@ const std::array kMessagePatterns{
     Pattern{"network is unreachable", transient(Cost::kCostly, "network unreachable")},
     Pattern{"timed out", transient(Cost::kCostly, "connection attempt timed out")},
     Pattern{"timeout expired", transient(Cost::kCostly, "connection attempt timed out")},
-    Pattern{"server closed the connection unexpectedly", transient(Cost::kCheap, "server closed the connection unexpectedly")},
+    Pattern{"server closed the connection unexpectedly",
+            transient(Cost::kCheap, "server closed the connection unexpectedly")},
     Pattern{"terminating connection", transient(Cost::kCheap, "server terminated the connection")},
     Pattern{"connection reset", transient(Cost::kCheap, "connection reset")},
 };
@@ -83,7 +93,7 @@ std::optional<Verdict> classify_sqlstate(std::string_view sqlstate, const std::s
   if (sqlstate == "3D000") return fatal(ExitCode::kConfig, reason);
   if (sqlstate == "57P03" || sqlstate == "57P01" || sqlstate == "57P02") return transient(Cost::kCheap, reason);
   if (sql_class == "08") return transient(Cost::kCheap, reason);
-  if (sql_class == "53") return transient(Cost::kCostly, reason);  // 53300 too many connections, 53xxx resources
+  if (sql_class == "53") return transient(Cost::kCostly, reason);    // 53300 too many connections, 53xxx resources
   if (sqlstate == "57014") return transient(Cost::kCostly, reason);  // statement timeout / cancelled
   if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") return transient(Cost::kPolling, reason);
   // The ready-sql may name things another service has not created yet: keep waiting.

@@ -9,10 +9,10 @@ namespace pginit {
 
 /// What to do about a failed attempt.
 struct Verdict {
-  bool transient = true;              ///< retry (with backoff) or stop now
-  Cost cost = Cost::kCostly;          ///< for transient verdicts: how soon to retry
+  bool transient = true;                     ///< retry (with backoff) or stop now
+  Cost cost = Cost::kCostly;                 ///< for transient verdicts: how soon to retry
   ExitCode exit_code = ExitCode::kNotReady;  ///< for fatal verdicts: how pginit exits
-  std::string reason;                 ///< short, e.g. "connection refused"
+  std::string reason;                        ///< short, e.g. "connection refused"
 };
 
 /// Classifies a failure. `sqlstate` is the server's code where there is one (query errors);

@@ -17,7 +17,7 @@ struct Failure {
 template <class T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}              // NOLINT: implicit by design
   Result(Failure failure) : failure_(std::move(failure)) {}  // NOLINT
 
   bool ok() const { return value_.has_value(); }

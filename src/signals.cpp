@@ -17,16 +17,16 @@ struct SignalName {
 };
 
 const std::array kSignalNames{
-    SignalName{SIGHUP, "HUP"},     SignalName{SIGINT, "INT"},       SignalName{SIGQUIT, "QUIT"},
-    SignalName{SIGILL, "ILL"},     SignalName{SIGTRAP, "TRAP"},     SignalName{SIGABRT, "ABRT"},
-    SignalName{SIGBUS, "BUS"},     SignalName{SIGFPE, "FPE"},       SignalName{SIGKILL, "KILL"},
-    SignalName{SIGUSR1, "USR1"},   SignalName{SIGSEGV, "SEGV"},     SignalName{SIGUSR2, "USR2"},
-    SignalName{SIGPIPE, "PIPE"},   SignalName{SIGALRM, "ALRM"},     SignalName{SIGTERM, "TERM"},
-    SignalName{SIGSTKFLT, "STKFLT"}, SignalName{SIGCHLD, "CHLD"},   SignalName{SIGCONT, "CONT"},
-    SignalName{SIGSTOP, "STOP"},   SignalName{SIGTSTP, "TSTP"},     SignalName{SIGTTIN, "TTIN"},
-    SignalName{SIGTTOU, "TTOU"},   SignalName{SIGURG, "URG"},       SignalName{SIGXCPU, "XCPU"},
-    SignalName{SIGXFSZ, "XFSZ"},   SignalName{SIGVTALRM, "VTALRM"}, SignalName{SIGPROF, "PROF"},
-    SignalName{SIGWINCH, "WINCH"}, SignalName{SIGIO, "IO"},         SignalName{SIGPWR, "PWR"},
+    SignalName{SIGHUP, "HUP"},       SignalName{SIGINT, "INT"},       SignalName{SIGQUIT, "QUIT"},
+    SignalName{SIGILL, "ILL"},       SignalName{SIGTRAP, "TRAP"},     SignalName{SIGABRT, "ABRT"},
+    SignalName{SIGBUS, "BUS"},       SignalName{SIGFPE, "FPE"},       SignalName{SIGKILL, "KILL"},
+    SignalName{SIGUSR1, "USR1"},     SignalName{SIGSEGV, "SEGV"},     SignalName{SIGUSR2, "USR2"},
+    SignalName{SIGPIPE, "PIPE"},     SignalName{SIGALRM, "ALRM"},     SignalName{SIGTERM, "TERM"},
+    SignalName{SIGSTKFLT, "STKFLT"}, SignalName{SIGCHLD, "CHLD"},     SignalName{SIGCONT, "CONT"},
+    SignalName{SIGSTOP, "STOP"},     SignalName{SIGTSTP, "TSTP"},     SignalName{SIGTTIN, "TTIN"},
+    SignalName{SIGTTOU, "TTOU"},     SignalName{SIGURG, "URG"},       SignalName{SIGXCPU, "XCPU"},
+    SignalName{SIGXFSZ, "XFSZ"},     SignalName{SIGVTALRM, "VTALRM"}, SignalName{SIGPROF, "PROF"},
+    SignalName{SIGWINCH, "WINCH"},   SignalName{SIGIO, "IO"},         SignalName{SIGPWR, "PWR"},
     SignalName{SIGSYS, "SYS"},
 };
 
@@ -103,8 +103,16 @@ std::string signal_name(int signo) {
 
 bool is_forwarded(int signo) {
   switch (signo) {
-    case SIGCHLD: case SIGKILL: case SIGSTOP:
-    case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS: case SIGABRT:
+    case SIGCHLD:
+    case SIGKILL:
+    case SIGSTOP:
+    case SIGSEGV:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGSYS:
+    case SIGABRT:
       return false;
     default:
       return signo >= 1 && signo <= kMaxSignal;
@@ -115,7 +123,9 @@ bool stops_startup(int signo) {
   return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT || signo == SIGHUP;
 }
 
-bool is_terminating(int signo) { return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT; }
+bool is_terminating(int signo) {
+  return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT;
+}
 
 Result<SignalRewrite> SignalRewrite::parse(std::string_view spec) {
   SignalRewrite rewrite;
@@ -158,7 +168,8 @@ Result<ExitRemap> ExitRemap::parse(std::string_view spec) {
     auto from = parse_int(from_text);
     auto to = parse_int(to_text);
     if (!from || !to || *from < 0 || *from > 255 || *to < 0 || *to > 255) {
-      return Failure{ExitCode::kUsage, fmt::format("invalid --remap-exit item \"{}:{}\": codes are 0 to 255", from_text, to_text)};
+      return Failure{ExitCode::kUsage,
+                     fmt::format("invalid --remap-exit item \"{}:{}\": codes are 0 to 255", from_text, to_text)};
     }
     remap.table_[static_cast<std::size_t>(*from)] = *to;
   }
@@ -173,7 +184,8 @@ int ExitRemap::apply(int exit_code) const {
 sigset_t handled_signal_set() {
   sigset_t set;
   sigfillset(&set);
-  for (int signo : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) sigdelset(&set, signo);
+  for (int signo : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT})
+    sigdelset(&set, signo);
   return set;
 }
 

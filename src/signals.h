@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include <signal.h>
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
-#include <signal.h>
 
 #include "result.h"
 

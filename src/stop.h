@@ -5,8 +5,8 @@
 namespace pginit {
 
 struct StopRequest {
-  int signo = 0;                        ///< the signal that asked; 0 = none yet
-  asio::cancellation_signal cancel;     ///< bound to the pipeline coroutine's current operation
+  int signo = 0;                     ///< the signal that asked; 0 = none yet
+  asio::cancellation_signal cancel;  ///< bound to the pipeline coroutine's current operation
 
   bool requested() const { return signo != 0; }
   /// Records the first signal and aborts whatever the pipeline is waiting for.

@@ -1,8 +1,8 @@
 #include "supervise.h"
 
+#include <sys/wait.h>
 #include <cerrno>
 #include <cstring>
-#include <sys/wait.h>
 
 #include <fmt/format.h>
 
@@ -13,7 +13,6 @@
 #include "signals.h"
 
 namespace pginit {
-
 
 Supervisor::Supervisor(asio::io_context& io, const SupervisionSettings& settings, const sigset_t& child_mask,
                        StopRequest& stop)
@@ -49,7 +48,8 @@ void Supervisor::reap_children() {
       child_->wait_status = status;
       child_exited_.cancel();
     } else if (log::enabled(LogLevel::kDebug)) {
-      log::debug("reaped an orphan", {{"pid", std::to_string(pid)}, {"exit_code", std::to_string(exit_code_for_wait_status(status))}});
+      log::debug("reaped an orphan",
+                 {{"pid", std::to_string(pid)}, {"exit_code", std::to_string(exit_code_for_wait_status(status))}});
     }
   }
 }
@@ -68,8 +68,8 @@ void Supervisor::forward(int signo) {
     log::warn("could not forward a signal", {{"signal", signal_name(sent)}, {"error", std::strerror(errno)}});
   }
   if (debug) {
-    log::debug("forwarded a signal", {{"signal", signal_name(signo)}, {"sent", signal_name(sent)},
-                                      {"pid", std::to_string(target)}});
+    log::debug("forwarded a signal",
+               {{"signal", signal_name(signo)}, {"sent", signal_name(sent)}, {"pid", std::to_string(target)}});
   }
   if (is_terminating(signo) || is_terminating(sent)) start_grace_countdown(sent);
 }

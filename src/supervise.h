@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <signal.h>
 #include <sys/types.h>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "async.h"
 #include "config.h"

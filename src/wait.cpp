@@ -58,7 +58,7 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
 
   const LogLevel announce_level = request.announce ? LogLevel::kInfo : LogLevel::kDebug;
   log::write(announce_level, fmt::format("waiting for {} at {}", request.purpose, request.target),
-            {{"timeout", has_deadline ? format_duration(request.timeout) : "none"}});
+             {{"timeout", has_deadline ? format_duration(request.timeout) : "none"}});
   for (int attempt = 1;; ++attempt) {
     Duration budget = request.connect_timeout;
     if (has_deadline) budget = std::clamp(request.timeout - since(started), Duration{1}, budget);
@@ -66,9 +66,10 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
     std::optional<Verdict> verdict = co_await attempt_once(conn, request, budget, stopped);
     if (stopped || co_await stop_requested()) co_return WaitOutcome{.stopped = true};
     if (!verdict) {
-      log::write(announce_level, fmt::format("{} is ready after {} ({} attempt{})", request.purpose, format_duration(since(started)),
-                            attempt, attempt == 1 ? "" : "s"),
-                {{"elapsed_ms", std::to_string(since(started).count())}, {"attempts", std::to_string(attempt)}});
+      log::write(announce_level,
+                 fmt::format("{} is ready after {} ({} attempt{})", request.purpose, format_duration(since(started)),
+                             attempt, attempt == 1 ? "" : "s"),
+                 {{"elapsed_ms", std::to_string(since(started).count())}, {"attempts", std::to_string(attempt)}});
       co_return WaitOutcome{.ready = true};
     }
     if (!verdict->transient) {
@@ -82,20 +83,19 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
     if (!cut_short_by_deadline || last_reason.empty()) last_reason = verdict->reason;
     if (request.single_attempt || (has_deadline && elapsed >= request.timeout)) {
       log::error(fmt::format("{} at {} is not ready after {} ({} attempt{}): {} (exit 69)", request.purpose,
-                             request.target, format_duration(elapsed), attempt, attempt == 1 ? "" : "s",
-                             last_reason),
+                             request.target, format_duration(elapsed), attempt, attempt == 1 ? "" : "s", last_reason),
                  {{"attempts", std::to_string(attempt)}});
       co_return WaitOutcome{.code = ExitCode::kNotReady};
     }
     Duration delay = next_delay(attempt, verdict->cost, request.backoff, unit(random));
     if (has_deadline) delay = std::min(delay, request.timeout - elapsed);
-    log::debug("attempt failed", {{"attempt", std::to_string(attempt)},
-                                  {"reason", verdict->reason},
-                                  {"next_delay", format_duration(delay)}});
+    log::debug(
+        "attempt failed",
+        {{"attempt", std::to_string(attempt)}, {"reason", verdict->reason}, {"next_delay", format_duration(delay)}});
     if (Clock::now() - last_progress >= kProgressInterval) {
       last_progress = Clock::now();
-      log::info(fmt::format("still waiting for {} after {}, {} attempts: {}", request.target,
-                            format_duration(elapsed), attempt, verdict->reason),
+      log::info(fmt::format("still waiting for {} after {}, {} attempts: {}", request.target, format_duration(elapsed),
+                            attempt, verdict->reason),
                 {{"elapsed_ms", std::to_string(elapsed.count())}, {"attempts", std::to_string(attempt)}});
     }
     if (!co_await sleep_for(delay)) co_return WaitOutcome{.stopped = true};

@@ -12,20 +12,20 @@ namespace pginit {
 
 struct WaitRequest {
   const ConnParams& params;
-  std::string target;       ///< for log lines, no password
-  std::string ready_sql;    ///< ready when it succeeds and its first value is not false/NULL
+  std::string target;     ///< for log lines, no password
+  std::string ready_sql;  ///< ready when it succeeds and its first value is not false/NULL
   std::string not_ready_reason = "ready-sql returned false, NULL or no row";
-  Duration timeout{0};      ///< the whole wait; 0 = no limit
+  Duration timeout{0};  ///< the whole wait; 0 = no limit
   Duration connect_timeout{5000};
   BackoffPolicy backoff;
-  bool single_attempt = false;  ///< --check
+  bool single_attempt = false;       ///< --check
   std::string purpose = "postgres";  ///< "postgres" or "the primary (for migrations)", for log lines
-  bool announce = true;  ///< start and ready lines at info (else debug); progress and errors always
+  bool announce = true;              ///< start and ready lines at info (else debug); progress and errors always
 };
 
 struct WaitOutcome {
   bool ready = false;
-  bool stopped = false;      ///< a stop request ended the wait
+  bool stopped = false;  ///< a stop request ended the wait
   ExitCode code = ExitCode::kOk;
 };
 

@@ -1,9 +1,9 @@
 #include "migrations/fingerprint.h"
 
-#include <algorithm>
 #include <glob.h>
-#include <set>
 #include <sys/stat.h>
+#include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -44,7 +44,9 @@ Result<std::string> compute_fingerprint(const std::vector<std::string>& globs) {
   std::vector<std::pair<std::string, std::string>> files;
   for (const std::string& path : paths) {
     auto content = read_file(path);
-    if (!content) return Failure{ExitCode::kConfig, fmt::format("--migrate-fingerprint: cannot read {}: {}", path, content.error())};
+    if (!content)
+      return Failure{ExitCode::kConfig,
+                     fmt::format("--migrate-fingerprint: cannot read {}: {}", path, content.error())};
     files.emplace_back(path, std::move(*content));
   }
   // The patterns themselves count too: a different set of globs is a different fingerprint.

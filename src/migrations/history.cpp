@@ -24,7 +24,9 @@ HistoryTable HistoryTable::from(std::string_view qualified_name) {
   return {std::string(qualified_name.substr(0, dot)), std::string(qualified_name.substr(dot + 1))};
 }
 
-std::string HistoryTable::quoted() const { return quote_identifier(schema) + "." + quote_identifier(name); }
+std::string HistoryTable::quoted() const {
+  return quote_identifier(schema) + "." + quote_identifier(name);
+}
 
 std::string HistoryTable::quoted_fingerprints() const {
   return quote_identifier(schema) + "." + quote_identifier(name + "_fingerprints");

@@ -18,8 +18,8 @@ struct HistoryTable {
   std::string quoted_fingerprints() const;
 
   std::string create_sql() const;
-  std::string select_sql() const;       ///< version, name, checksum in version order
-  std::string insert_sql() const;       ///< $1 version, $2 name, $3 checksum, $4 duration_ms
+  std::string select_sql() const;              ///< version, name, checksum in version order
+  std::string insert_sql() const;              ///< $1 version, $2 name, $3 checksum, $4 duration_ms
   std::string select_fingerprint_sql() const;  ///< $1 command -> fingerprint
   std::string upsert_fingerprint_sql() const;  ///< $1 command, $2 fingerprint
 };

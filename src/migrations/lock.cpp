@@ -31,7 +31,8 @@ Task<std::string> describe_holder(PgConn& conn, std::int64_t key) {
 
 }  // namespace
 
-Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout, const BackoffPolicy& backoff) {
+Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout,
+                                         const BackoffPolicy& backoff) {
   std::minstd_rand random(std::random_device{}());
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const auto started = Clock::now();
@@ -44,8 +45,9 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
       co_return LockOutcome{LockStatus::kFailed, tried.failure->message};
     }
     if (!tried.rows.empty() && tried.rows[0][0] == std::optional<std::string>("t")) {
-      log::info("acquired the migration lock", {{"lock_key", std::to_string(key)},
-                                                {"waited_ms", std::to_string(std::chrono::duration_cast<Duration>(Clock::now() - started).count())}});
+      log::info("acquired the migration lock",
+                {{"lock_key", std::to_string(key)},
+                 {"waited_ms", std::to_string(std::chrono::duration_cast<Duration>(Clock::now() - started).count())}});
       co_return LockOutcome{LockStatus::kHeld, ""};
     }
     const auto elapsed = std::chrono::duration_cast<Duration>(Clock::now() - started);
@@ -65,8 +67,11 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
 Task<void> release_migration_lock(PgConn& conn, std::int64_t key) {
   const QueryParams params{std::to_string(key)};
   QueryResult released = co_await conn.query("SELECT pg_advisory_unlock($1::bigint)", params);
-  if (!released.ok()) log::warn("could not release the migration lock; it ends with the session", {{"reason", released.failure->message}});
-  else log::debug("released the migration lock", {{"lock_key", std::to_string(key)}});
+  if (!released.ok())
+    log::warn("could not release the migration lock; it ends with the session",
+              {{"reason", released.failure->message}});
+  else
+    log::debug("released the migration lock", {{"lock_key", std::to_string(key)}});
 }
 
 }  // namespace pginit

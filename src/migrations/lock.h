@@ -20,7 +20,8 @@ struct LockOutcome {
 /// `timeout` (0 = none) passes, or a stop request. Never pg_advisory_lock: a session blocked
 /// there holds a snapshot, and the holder's CREATE INDEX CONCURRENTLY would wait for it forever.
 /// While waiting, logs which session holds the lock (pid, application_name).
-Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout, const BackoffPolicy& backoff);
+Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout,
+                                         const BackoffPolicy& backoff);
 
 /// pg_advisory_unlock(key). Closing the connection releases it as well.
 Task<void> release_migration_lock(PgConn& conn, std::int64_t key);

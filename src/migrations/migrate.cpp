@@ -39,7 +39,9 @@ Result<std::vector<MigrationFile>> load_migration_files(const std::string& direc
   if (!files) return files.failure();
   for (MigrationFile& file : *files) {
     auto content = read_file(directory + "/" + file.filename);
-    if (!content) return Failure{ExitCode::kConfig, fmt::format("cannot read migration {}/{}: {}", directory, file.filename, content.error())};
+    if (!content)
+      return Failure{ExitCode::kConfig,
+                     fmt::format("cannot read migration {}/{}: {}", directory, file.filename, content.error())};
     file.content = std::move(*content);
     file.checksum = sha256_hex(file.content);
     file.no_transaction = wants_no_transaction(file.content);
@@ -52,7 +54,8 @@ Task<History> read_history(PgConn& conn, const HistoryTable& table) {
   const std::string select = table.select_sql();
   QueryResult result = co_await conn.query(select);
   if (!result.ok()) {
-    if (result.failure->sqlstate == "42P01" || result.failure->sqlstate == "3F000") co_return history;  // not created yet
+    if (result.failure->sqlstate == "42P01" || result.failure->sqlstate == "3F000")
+      co_return history;  // not created yet
     history.failure = result.failure;
     co_return history;
   }
@@ -68,7 +71,8 @@ Task<History> read_history(PgConn& conn, const HistoryTable& table) {
   co_return history;
 }
 
-Task<std::optional<std::string>> stored_fingerprint(PgConn& conn, const HistoryTable& table, const std::string& command) {
+Task<std::optional<std::string>> stored_fingerprint(PgConn& conn, const HistoryTable& table,
+                                                    const std::string& command) {
   const QueryParams params{command};
   const std::string select = table.select_fingerprint_sql();
   QueryResult result = co_await conn.query(select, params);
@@ -76,7 +80,9 @@ Task<std::optional<std::string>> stored_fingerprint(PgConn& conn, const HistoryT
   co_return result.rows[0][0];
 }
 
-std::string short_checksum(const std::string& checksum) { return checksum.substr(0, 12); }
+std::string short_checksum(const std::string& checksum) {
+  return checksum.substr(0, 12);
+}
 
 void print_dry_run(const MigrationPlan& plan) {
   if (plan.pending.empty()) std::puts("no pending migrations");
@@ -97,13 +103,16 @@ void print_status(const MigrationPlan& plan, const std::vector<MigrationFile>& f
     for (const auto& changed : plan.changed) {
       if (changed.file == &file) {
         status = "changed";
-        note = fmt::format("  (applied {}, file now {})", short_checksum(changed.applied_checksum), short_checksum(file.checksum));
+        note = fmt::format("  (applied {}, file now {})", short_checksum(changed.applied_checksum),
+                           short_checksum(file.checksum));
       }
     }
-    std::printf("%-8s  %-20lld  %s%s\n", status.c_str(), static_cast<long long>(file.version), file.filename.c_str(), note.c_str());
+    std::printf("%-8s  %-20lld  %s%s\n", status.c_str(), static_cast<long long>(file.version), file.filename.c_str(),
+                note.c_str());
   }
   for (const AppliedMigration& missing : plan.missing) {
-    std::printf("%-8s  %-20lld  %s  (applied, no file)\n", "missing", static_cast<long long>(missing.version), missing.name.c_str());
+    std::printf("%-8s  %-20lld  %s  (applied, no file)\n", "missing", static_cast<long long>(missing.version),
+                missing.name.c_str());
   }
   std::fflush(stdout);
 }
@@ -112,7 +121,8 @@ void print_status(const MigrationPlan& plan, const std::vector<MigrationFile>& f
 int check_plan(const MigrationPlan& plan, const MigrationSettings& settings) {
   for (const auto& changed : plan.changed) {
     if (settings.allow_changed) {
-      log::warn(fmt::format("migration {} changed since it was applied; applying nothing for it (--allow-changed)", changed.file->filename),
+      log::warn(fmt::format("migration {} changed since it was applied; applying nothing for it (--allow-changed)",
+                            changed.file->filename),
                 {{"applied_checksum", changed.applied_checksum}, {"file_checksum", changed.file->checksum}});
       continue;
     }
@@ -129,7 +139,8 @@ int check_plan(const MigrationPlan& plan, const MigrationSettings& settings) {
     log::warn(fmt::format("applying migration {} out of order: a newer one is already applied", file->filename));
   }
   for (const AppliedMigration& missing : plan.missing) {
-    log::warn(fmt::format("migration {}_{} is in the history table but its file is gone", missing.version, missing.name));
+    log::warn(
+        fmt::format("migration {}_{} is in the history table but its file is gone", missing.version, missing.name));
   }
   return 0;
 }
@@ -137,8 +148,13 @@ int check_plan(const MigrationPlan& plan, const MigrationSettings& settings) {
 class MigrationRun {
  public:
   MigrationRun(const Config& config, Supervisor& supervisor, StopRequest& stop, asio::any_io_executor executor)
-      : config_(config), settings_(config.migrations), supervisor_(supervisor), stop_(stop), conn_(executor),
-        table_(HistoryTable::from(settings_.table)), command_text_(join_command_line(settings_.command)) {}
+      : config_(config),
+        settings_(config.migrations),
+        supervisor_(supervisor),
+        stop_(stop),
+        conn_(executor),
+        table_(HistoryTable::from(settings_.table)),
+        command_text_(join_command_line(settings_.command)) {}
 
   Task<int> run() {
     if (settings_.directory) {
@@ -193,7 +209,8 @@ class MigrationRun {
   Task<int> check_history(const History& history) {
     if (!history.failure) co_return 0;
     if (history.failure->stopped) co_return report_stop(stop_);
-    co_return fail(ExitCode::kMigrationFailed, fmt::format("cannot read {}: {}", table_.quoted(), history.failure->message));
+    co_return fail(ExitCode::kMigrationFailed,
+                   fmt::format("cannot read {}: {}", table_.quoted(), history.failure->message));
   }
 
   // The fast path, without the lock: no file pending or changed, and the command's fingerprint
@@ -218,18 +235,22 @@ class MigrationRun {
       QueryResult database = co_await conn_.query("SELECT current_database()");
       if (!database.ok()) {
         if (database.failure->stopped) co_return report_stop(stop_);
-        co_return fail(ExitCode::kMigrationFailed, fmt::format("cannot read the database name: {}", database.failure->message));
+        co_return fail(ExitCode::kMigrationFailed,
+                       fmt::format("cannot read the database name: {}", database.failure->message));
       }
       lock_key_ = default_lock_key(database.rows.at(0).at(0).value_or(""), settings_.table);
     }
     LockOutcome locked = co_await acquire_migration_lock(conn_, lock_key_, settings_.timeout, config_.backoff);
     switch (locked.status) {
-      case LockStatus::kHeld: co_return 0;
-      case LockStatus::kStopped: co_return report_stop(stop_);
+      case LockStatus::kHeld:
+        co_return 0;
+      case LockStatus::kStopped:
+        co_return report_stop(stop_);
       case LockStatus::kTimedOut:
-        co_return fail(ExitCode::kNotReady, fmt::format("could not take the migration lock (key {}) within {}", lock_key_,
-                                                        format_duration(settings_.timeout)));
-      case LockStatus::kFailed: break;
+        co_return fail(ExitCode::kNotReady, fmt::format("could not take the migration lock (key {}) within {}",
+                                                        lock_key_, format_duration(settings_.timeout)));
+      case LockStatus::kFailed:
+        break;
     }
     co_return fail(ExitCode::kMigrationFailed, fmt::format("could not take the migration lock: {}", locked.error));
   }
@@ -239,7 +260,8 @@ class MigrationRun {
     QueryResult created = co_await conn_.query(create);
     if (!created.ok()) {
       if (created.failure->stopped) co_return 0;
-      co_return fail(ExitCode::kMigrationFailed, fmt::format("cannot create {}: {}", table_.quoted(), created.failure->message));
+      co_return fail(ExitCode::kMigrationFailed,
+                     fmt::format("cannot create {}: {}", table_.quoted(), created.failure->message));
     }
     // Read again under the lock: the replica we waited for has applied what we saw pending.
     History history = co_await read_history(conn_, table_);
@@ -269,13 +291,15 @@ class MigrationRun {
     const int code = co_await supervisor_.run(settings_.command, ChildRole::kMigration);
     if (stop_.requested()) co_return 0;
     if (code != 0) {
-      co_return fail(ExitCode::kMigrationFailed, fmt::format("the migrate command failed with exit code {}: {}", code, command_text_));
+      co_return fail(ExitCode::kMigrationFailed,
+                     fmt::format("the migrate command failed with exit code {}: {}", code, command_text_));
     }
     if (fingerprint_) {
       const QueryParams params{command_text_, *fingerprint_};
       const std::string upsert = table_.upsert_fingerprint_sql();
       QueryResult saved = co_await conn_.query(upsert, params);
-      if (!saved.ok()) log::warn("could not store the migrate command's fingerprint", {{"reason", saved.failure->message}});
+      if (!saved.ok())
+        log::warn("could not store the migrate command's fingerprint", {{"reason", saved.failure->message}});
     }
     co_return 0;
   }

@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::size_t kMaxVersionDigits = 18;  // fits a Postgres bigint
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 
@@ -28,8 +30,8 @@ Result<std::vector<MigrationFile>> order_migration_files(const std::vector<Direc
                      fmt::format("migration file \"{}\" does not match <version>_<name>.sql (version: digits)", name)};
     }
     if (digits > kMaxVersionDigits) {
-      return Failure{ExitCode::kConfig, fmt::format("migration file \"{}\": version has more than {} digits", name,
-                                                    kMaxVersionDigits)};
+      return Failure{ExitCode::kConfig,
+                     fmt::format("migration file \"{}\": version has more than {} digits", name, kMaxVersionDigits)};
     }
     MigrationFile file;
     for (std::size_t i = 0; i < digits; ++i) file.version = file.version * 10 + (name[i] - '0');
@@ -73,8 +75,10 @@ MigrationPlan plan_migrations(const std::vector<MigrationFile>& files, const std
       if (file.version < newest_applied) plan.out_of_order.push_back(&file);
       continue;
     }
-    if (found->second->checksum != file.checksum) plan.changed.push_back({&file, found->second->checksum});
-    else plan.applied.push_back(&file);
+    if (found->second->checksum != file.checksum)
+      plan.changed.push_back({&file, found->second->checksum});
+    else
+      plan.applied.push_back(&file);
     applied_by_version.erase(found);
   }
   for (const auto& [version, row] : applied_by_version) plan.missing.push_back(*row);

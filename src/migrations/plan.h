@@ -11,11 +11,11 @@ namespace pginit {
 
 /// A file named <version>_<name>.sql.
 struct MigrationFile {
-  std::int64_t version = 0;   ///< numeric value of the leading digits (at most 18 of them)
-  std::string name;           ///< the part between '_' and ".sql"
+  std::int64_t version = 0;  ///< numeric value of the leading digits (at most 18 of them)
+  std::string name;          ///< the part between '_' and ".sql"
   std::string filename;
-  std::string content;        ///< filled by the caller after ordering
-  std::string checksum;       ///< sha256 of content, hex
+  std::string content;          ///< filled by the caller after ordering
+  std::string checksum;         ///< sha256 of content, hex
   bool no_transaction = false;  ///< first line "-- pginit:no-transaction"
 };
 

@@ -34,25 +34,27 @@ std::string first_line_of(std::string_view statement) {
   return std::string(line);
 }
 
-void log_failure(const MigrationFile& file, const SqlStatement& statement, std::size_t index, const PgFailure& failure) {
+void log_failure(const MigrationFile& file, const SqlStatement& statement, std::size_t index,
+                 const PgFailure& failure) {
   int line = statement.line;
   if (failure.position) line += line_of_position(statement.text, *failure.position) - 1;
-  std::string message = fmt::format("migration {} failed at line {} (statement {}): {}", file.filename, line, index + 1,
-                                    failure.message);
+  std::string message =
+      fmt::format("migration {} failed at line {} (statement {}): {}", file.filename, line, index + 1, failure.message);
   if (!failure.sqlstate.empty()) message += fmt::format(" [SQLSTATE {}]", failure.sqlstate);
   if (file.no_transaction && index > 0) {
     message += fmt::format("; this is a no-transaction file: its first {} statement(s) stay applied", index);
   }
   if (is_create_index_concurrently(statement.text)) {
-    message += "; CREATE INDEX CONCURRENTLY may have left an INVALID index: find it with "
-               "\"SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid\" and DROP INDEX CONCURRENTLY it "
-               "before the next run";
+    message +=
+        "; CREATE INDEX CONCURRENTLY may have left an INVALID index: find it with "
+        "\"SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid\" and DROP INDEX CONCURRENTLY it "
+        "before the next run";
   }
   log::error(message + " (exit 65)", {{"file", file.filename},
-                                       {"line", std::to_string(line)},
-                                       {"sqlstate", failure.sqlstate},
-                                       {"statement", first_line_of(statement.text)},
-                                       {"hint", failure.hint}});
+                                      {"line", std::to_string(line)},
+                                      {"sqlstate", failure.sqlstate},
+                                      {"statement", first_line_of(statement.text)},
+                                      {"hint", failure.hint}});
 }
 
 }  // namespace
@@ -61,10 +63,9 @@ Task<ApplyStatus> apply_migration(PgConn& conn, const MigrationFile& file, const
   const auto started = std::chrono::steady_clock::now();
   const bool transactional = !file.no_transaction;
   const std::vector<SqlStatement> statements = split_sql(file.content);
-  log::info(fmt::format("applying migration {}", file.filename),
-            {{"version", std::to_string(file.version)},
-             {"statements", std::to_string(statements.size())},
-             {"transaction", transactional ? "yes" : "no"}});
+  log::info(fmt::format("applying migration {}", file.filename), {{"version", std::to_string(file.version)},
+                                                                  {"statements", std::to_string(statements.size())},
+                                                                  {"transaction", transactional ? "yes" : "no"}});
 
   auto abandon = [&](const PgFailure& failure) -> Task<ApplyStatus> {
     if (failure.stopped) {
@@ -102,7 +103,8 @@ Task<ApplyStatus> apply_migration(PgConn& conn, const MigrationFile& file, const
     QueryResult committed = co_await conn.query("COMMIT");
     if (!committed.ok()) {
       if (!committed.failure->stopped) {
-        log::error(fmt::format("migration {} failed at COMMIT: {} (exit 65)", file.filename, committed.failure->message));
+        log::error(
+            fmt::format("migration {} failed at COMMIT: {} (exit 65)", file.filename, committed.failure->message));
       }
       co_return co_await abandon(*committed.failure);
     }

@@ -13,12 +13,14 @@ bool is_identifier_start(char c) {
 bool is_identifier_char(char c) {
   return is_identifier_start(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$';
 }
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 bool equals_ignoring_case(std::string_view word, std::string_view keyword) {
-  return word.size() == keyword.size() &&
-         std::equal(word.begin(), word.end(), keyword.begin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  return word.size() == keyword.size() && std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
 }
 
 class Splitter {
@@ -142,7 +144,8 @@ class Splitter {
       const std::size_t first = first_token_;
       std::size_t last = end;
       while (last > first && is_blank(sql_[last - 1])) --last;
-      const int line = 1 + static_cast<int>(std::count(sql_.begin(), sql_.begin() + static_cast<std::ptrdiff_t>(first), '\n'));
+      const int line =
+          1 + static_cast<int>(std::count(sql_.begin(), sql_.begin() + static_cast<std::ptrdiff_t>(first), '\n'));
       statements_.push_back({sql_.substr(first, last - first), first, line});
     }
     significant_ = false;
@@ -163,7 +166,9 @@ class Splitter {
 
 }  // namespace
 
-std::vector<SqlStatement> split_sql(std::string_view sql) { return Splitter(sql).run(); }
+std::vector<SqlStatement> split_sql(std::string_view sql) {
+  return Splitter(sql).run();
+}
 
 int line_of_position(std::string_view statement, int position) {
   int line = 1;

@@ -15,7 +15,8 @@ struct SqlStatement {
 /// Splits `sql` at top-level semicolons as psql does: not inside '…' (with '' escapes), E'…'
 /// (with backslash escapes), "…" identifiers, $tag$…$tag$ bodies, -- and nested /* */ comments,
 /// parentheses, or BEGIN ATOMIC … END / CASE … END bodies. Comments before a statement's first
-/// token are left out; statements that hold nothing but blanks and comments are dropped. Never fails: an unterminated quote extends to the end.
+/// token are left out; statements that hold nothing but blanks and comments are dropped. Never fails: an unterminated
+/// quote extends to the end.
 std::vector<SqlStatement> split_sql(std::string_view sql);
 
 /// 1-based line within `statement` of 1-based character `position` (Postgres counts characters,

@@ -6,7 +6,8 @@ using namespace pginit;
 using Argv = std::vector<std::string>;
 
 TEST_CASE("command_line: shell-style words") {
-  CHECK(*split_command_line("python manage.py migrate --noinput") == Argv{"python", "manage.py", "migrate", "--noinput"});
+  CHECK(*split_command_line("python manage.py migrate --noinput") ==
+        Argv{"python", "manage.py", "migrate", "--noinput"});
   CHECK(*split_command_line("  sh  -c 'echo \"a b\"; exit 3'  ") == Argv{"sh", "-c", "echo \"a b\"; exit 3"});
   CHECK(*split_command_line("echo \"a \\\"b\\\" \\$HOME \\n\"") == Argv{"echo", "a \"b\" $HOME \\n"});
   CHECK(*split_command_line("a\\ b c") == Argv{"a b", "c"});
@@ -20,7 +21,8 @@ TEST_CASE("command_line: JSON arrays are taken as they are") {
 }
 
 TEST_CASE("command_line: errors are usage errors") {
-  for (const char* bad : {"", "   ", "echo 'open", "echo \"open", "trailing\\", "[]", "[1]", "[\"a\"", "[\"a\"] x", "[\"a\",]"}) {
+  for (const char* bad :
+       {"", "   ", "echo 'open", "echo \"open", "trailing\\", "[]", "[1]", "[\"a\"", "[\"a\"] x", "[\"a\",]"}) {
     CAPTURE(bad);
     auto argv = split_command_line(bad);
     REQUIRE_FALSE(argv.ok());

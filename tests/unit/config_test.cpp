@@ -76,10 +76,8 @@ TEST_CASE("config: usage errors exit 64 and name the problem") {
   for (const Case& c : {Case{{"--bogus"}, "--bogus"}, Case{{"--timeout"}, "--timeout needs a value"},
                         Case{{"--timeout", "soon"}, "\"soon\""}, Case{{"--log-level", "loud"}, "loud"},
                         Case{{"--backoff-min", "5s", "--backoff-max", "1s"}, "--backoff-min"},
-                        Case{{"--check", "--", "app"}, "--check takes no COMMAND"},
-                        Case{{"--dry-run"}, "--migrations"},
-                        Case{{"--signal-rewrite", "TERM"}, "FROM:TO"},
-                        Case{{"--remap-exit", "143:300"}, "0 to 255"},
+                        Case{{"--check", "--", "app"}, "--check takes no COMMAND"}, Case{{"--dry-run"}, "--migrations"},
+                        Case{{"--signal-rewrite", "TERM"}, "FROM:TO"}, Case{{"--remap-exit", "143:300"}, "0 to 255"},
                         Case{{"--migrate-cmd", "echo 'unterminated"}, "unterminated"},
                         Case{{"--migrations-table", "bad-name"}, "SCHEMA.NAME"}}) {
     CAPTURE(c.mentions);
@@ -113,8 +111,11 @@ TEST_CASE("config: a bad PGINIT_* value names the variable") {
 
 TEST_CASE("config: connection precedence --dsn > PGINIT_DSN > DATABASE_URL > PG* > aliases") {
   World world;
-  world.env = {{"DATABASE_URL", "postgres://url@urlhost:1/urldb"}, {"POSTGRES_HOST", "aliashost"},
-               {"POSTGRES_USER", "aliasuser"}, {"POSTGRES_DB", "aliasdb"}, {"POSTGRES_PORT", "7"}};
+  world.env = {{"DATABASE_URL", "postgres://url@urlhost:1/urldb"},
+               {"POSTGRES_HOST", "aliashost"},
+               {"POSTGRES_USER", "aliasuser"},
+               {"POSTGRES_DB", "aliasdb"},
+               {"POSTGRES_PORT", "7"}};
   auto url = world.parse({});
   REQUIRE(url.ok());
   CHECK(param(*url, "host") == "urlhost");  // the DSN's own value wins over every variable
@@ -136,7 +137,10 @@ TEST_CASE("config: connection precedence --dsn > PGINIT_DSN > DATABASE_URL > PG*
 
 TEST_CASE("config: libpq's PG* variables win over the POSTGRES_*/DB_* aliases") {
   World world;
-  world.env = {{"PGHOST", "pghost"}, {"POSTGRES_HOST", "aliashost"}, {"DB_USER", "dbuser"}, {"PGPASSWORD", "pgpass-123"},
+  world.env = {{"PGHOST", "pghost"},
+               {"POSTGRES_HOST", "aliashost"},
+               {"DB_USER", "dbuser"},
+               {"PGPASSWORD", "pgpass-123"},
                {"DB_PASS", "alias-pass"}};
   auto config = world.parse({});
   REQUIRE(config.ok());

@@ -31,7 +31,8 @@ TEST_CASE("dsn: describe_target never shows the password") {
 
 TEST_CASE("dsn: redaction of URIs, key=value strings and known secrets") {
   CHECK(redact("postgres://app:hunter2@db/x", {}) == "postgres://app:***@db/x");
-  CHECK(redact("postgresql://app:p%40ss@db:5432/x?sslmode=require", {}) == "postgresql://app:***@db:5432/x?sslmode=require");
+  CHECK(redact("postgresql://app:p%40ss@db:5432/x?sslmode=require", {}) ==
+        "postgresql://app:***@db:5432/x?sslmode=require");
   CHECK(redact("host=db password=hunter2 user=app", {}) == "host=db password=*** user=app");
   CHECK(redact("host=db password = 'hun ter2' user=app", {}) == "host=db password = *** user=app");
   CHECK(redact("postgres://db/x?password=hunter2&user=app", {}) == "postgres://db/x?password=***&user=app");

@@ -24,7 +24,7 @@ TEST_CASE("exit_code: signals map to 128+N") {
 }
 
 TEST_CASE("exit_code: wait statuses") {
-  CHECK(exit_code_for_wait_status(3 << 8) == 3);    // exited 3
+  CHECK(exit_code_for_wait_status(3 << 8) == 3);     // exited 3
   CHECK(exit_code_for_wait_status(SIGSEGV) == 139);  // killed by SEGV
   CHECK(exit_code_for_wait_status(SIGKILL) == 137);
 }

@@ -5,7 +5,9 @@
 using namespace pginit;
 
 namespace {
-Verdict from_message(const char* message) { return classify_failure("", message); }
+Verdict from_message(const char* message) {
+  return classify_failure("", message);
+}
 }  // namespace
 
 TEST_CASE("pg_error: transient connection failures are retried") {
@@ -13,18 +15,28 @@ TEST_CASE("pg_error: transient connection failures are retried") {
     const char* message;
     Cost cost;
   };
-  for (Case c : {Case{"connection to server at \"127.0.0.1\", port 5432 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?", Cost::kCheap},
-                 Case{"connection to server at \"db\" (10.0.0.2), port 5432 failed: FATAL:  the database system is starting up", Cost::kCheap},
-                 Case{"connection to server at \"db\", port 5432 failed: FATAL:  the database system is shutting down", Cost::kCheap},
-                 Case{"connection to server at \"db\", port 5432 failed: FATAL:  sorry, too many clients already", Cost::kCostly},
-                 Case{"connection to server at \"db\", port 5432 failed: FATAL:  remaining connection slots are reserved for non-replication superuser connections", Cost::kCostly},
-                 Case{"could not translate host name \"db\" to address: Name or service not known", Cost::kCostly},
-                 Case{"could not translate host name \"db\" to address: Temporary failure in name resolution", Cost::kCostly},
-                 Case{"connection to server at \"10.1.1.1\", port 5432 failed: No route to host", Cost::kCostly},
-                 Case{"connection to server at \"10.1.1.1\", port 5432 failed: Network is unreachable", Cost::kCostly},
-                 Case{"timeout expired", Cost::kCostly},
-                 Case{"server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally", Cost::kCheap},
-                 Case{"connection to server on socket \"/var/run/postgresql/.s.PGSQL.5432\" failed: No such file or directory", Cost::kCheap}}) {
+  for (Case c :
+       {Case{"connection to server at \"127.0.0.1\", port 5432 failed: Connection refused\n\tIs the server running on "
+             "that host and accepting TCP/IP connections?",
+             Cost::kCheap},
+        Case{"connection to server at \"db\" (10.0.0.2), port 5432 failed: FATAL:  the database system is starting up",
+             Cost::kCheap},
+        Case{"connection to server at \"db\", port 5432 failed: FATAL:  the database system is shutting down",
+             Cost::kCheap},
+        Case{"connection to server at \"db\", port 5432 failed: FATAL:  sorry, too many clients already",
+             Cost::kCostly},
+        Case{"connection to server at \"db\", port 5432 failed: FATAL:  remaining connection slots are reserved for "
+             "non-replication superuser connections",
+             Cost::kCostly},
+        Case{"could not translate host name \"db\" to address: Name or service not known", Cost::kCostly},
+        Case{"could not translate host name \"db\" to address: Temporary failure in name resolution", Cost::kCostly},
+        Case{"connection to server at \"10.1.1.1\", port 5432 failed: No route to host", Cost::kCostly},
+        Case{"connection to server at \"10.1.1.1\", port 5432 failed: Network is unreachable", Cost::kCostly},
+        Case{"timeout expired", Cost::kCostly},
+        Case{"server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
+             Cost::kCheap},
+        Case{"connection to server on socket \"/var/run/postgresql/.s.PGSQL.5432\" failed: No such file or directory",
+             Cost::kCheap}}) {
     CAPTURE(c.message);
     Verdict verdict = from_message(c.message);
     CHECK(verdict.transient);
@@ -33,11 +45,13 @@ TEST_CASE("pg_error: transient connection failures are retried") {
 }
 
 TEST_CASE("pg_error: authentication failures are fatal with exit 77") {
-  for (const char* message : {"connection to server at \"db\", port 5432 failed: FATAL:  password authentication failed for user \"app\"",
-                              "connection to server at \"db\", port 5432 failed: FATAL:  role \"ghost\" does not exist",
-                              "connection to server at \"db\", port 5432 failed: FATAL:  no pg_hba.conf entry for host \"1.2.3.4\", user \"app\", database \"app\", no encryption",
-                              "connection to server at \"db\", port 5432 failed: fe_sendauth: no password supplied",
-                              "FATAL:  permission denied for database \"app\""}) {
+  for (const char* message :
+       {"connection to server at \"db\", port 5432 failed: FATAL:  password authentication failed for user \"app\"",
+        "connection to server at \"db\", port 5432 failed: FATAL:  role \"ghost\" does not exist",
+        "connection to server at \"db\", port 5432 failed: FATAL:  no pg_hba.conf entry for host \"1.2.3.4\", user "
+        "\"app\", database \"app\", no encryption",
+        "connection to server at \"db\", port 5432 failed: fe_sendauth: no password supplied",
+        "FATAL:  permission denied for database \"app\""}) {
     CAPTURE(message);
     Verdict verdict = from_message(message);
     CHECK_FALSE(verdict.transient);
@@ -46,12 +60,11 @@ TEST_CASE("pg_error: authentication failures are fatal with exit 77") {
 }
 
 TEST_CASE("pg_error: configuration failures are fatal with exit 78") {
-  for (const char* message : {"connection to server at \"db\", port 5432 failed: FATAL:  database \"nope\" does not exist",
-                              "connection to server at \"db\", port 5432 failed: server does not support SSL, but SSL was required",
-                              "invalid connection option \"bogus\"",
-                              "invalid URI query parameter: \"x\"",
-                              "missing \"=\" after \"foo\" in connection info string",
-                              "invalid sslmode value: \"sometimes\""}) {
+  for (const char* message :
+       {"connection to server at \"db\", port 5432 failed: FATAL:  database \"nope\" does not exist",
+        "connection to server at \"db\", port 5432 failed: server does not support SSL, but SSL was required",
+        "invalid connection option \"bogus\"", "invalid URI query parameter: \"x\"",
+        "missing \"=\" after \"foo\" in connection info string", "invalid sslmode value: \"sometimes\""}) {
     CAPTURE(message);
     Verdict verdict = from_message(message);
     CHECK_FALSE(verdict.transient);
@@ -79,9 +92,10 @@ TEST_CASE("pg_error: unknown failures are transient") {
 }
 
 TEST_CASE("pg_error: short reason strips libpq's framing") {
-  CHECK(short_reason("connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running?") ==
+  CHECK(short_reason(
+            "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running?") ==
         "Connection refused");
-  CHECK(short_reason("connection to server at \"h\", port 5432 failed: FATAL:  password authentication failed for user \"app\"\n") ==
-        "password authentication failed for user \"app\"");
+  CHECK(short_reason("connection to server at \"h\", port 5432 failed: FATAL:  password authentication failed for user "
+                     "\"app\"\n") == "password authentication failed for user \"app\"");
   CHECK(short_reason("timeout expired") == "timeout expired");
 }

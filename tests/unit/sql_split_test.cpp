@@ -23,7 +23,8 @@ TEST_CASE("sql_split: plain statements") {
 }
 
 TEST_CASE("sql_split: quotes hide semicolons") {
-  CHECK(texts("INSERT INTO t VALUES ('a;b', 'it''s;'); SELECT 2") == Texts{"INSERT INTO t VALUES ('a;b', 'it''s;')", "SELECT 2"});
+  CHECK(texts("INSERT INTO t VALUES ('a;b', 'it''s;'); SELECT 2") ==
+        Texts{"INSERT INTO t VALUES ('a;b', 'it''s;')", "SELECT 2"});
   CHECK(texts("SELECT \"we;ird\"\"col\" FROM t; SELECT 2") == Texts{"SELECT \"we;ird\"\"col\" FROM t", "SELECT 2"});
   CHECK(texts("SELECT E'a\\';b'; SELECT 2") == Texts{"SELECT E'a\\';b'", "SELECT 2"});
   CHECK(texts("SELECT e'\\\\'; SELECT 2") == Texts{"SELECT e'\\\\'", "SELECT 2"});
@@ -53,7 +54,8 @@ TEST_CASE("sql_split: comments") {
 }
 
 TEST_CASE("sql_split: BEGIN ATOMIC and CASE bodies, parentheses") {
-  const char* atomic = "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END";
+  const char* atomic =
+      "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END";
   CHECK(texts(std::string(atomic) + "; SELECT 3") == Texts{atomic, "SELECT 3"});
   CHECK(texts("BEGIN; SELECT 1; COMMIT;") == Texts{"BEGIN", "SELECT 1", "COMMIT"});
   CHECK(texts("CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2); SELECT 3").size() == 2);
