@@ -16,28 +16,4 @@ ExitCode exit_code_for_exec_errno(int error_number) {
   return error_number == ENOENT || error_number == ENOTDIR ? ExitCode::kNotFound : ExitCode::kNotExecutable;
 }
 
-std::string_view describe(ExitCode code) {
-  switch (code) {
-    case ExitCode::kOk:
-      return "ok";
-    case ExitCode::kUsage:
-      return "usage error";
-    case ExitCode::kMigrationFailed:
-      return "migration failed";
-    case ExitCode::kNotReady:
-      return "database not ready";
-    case ExitCode::kSoftware:
-      return "internal error";
-    case ExitCode::kAuth:
-      return "authentication or permission failure";
-    case ExitCode::kConfig:
-      return "configuration error";
-    case ExitCode::kNotExecutable:
-      return "command not executable";
-    case ExitCode::kNotFound:
-      return "command not found";
-  }
-  return "";
-}
-
 }  // namespace pginit

@@ -1,6 +1,5 @@
 #pragma once
 // The exit codes are a public contract (README, "Exit codes"): change them only with a major version.
-#include <string_view>
 
 namespace pginit {
 
@@ -27,7 +26,5 @@ int exit_code_for_wait_status(int wait_status);
 /// Exit code for a failed exec: 127 when the file does not exist, 126 otherwise.
 ExitCode exit_code_for_exec_errno(int error_number);
 
-/// A short description of a code in the contract, e.g. "authentication failed"; "" for others.
-std::string_view describe(ExitCode code);
 
 }  // namespace pginit

@@ -136,10 +136,6 @@ bool enabled(LogLevel level) {
   return state().logger->should_log(to_spdlog(level));
 }
 
-std::string redacted(std::string_view text) {
-  return redact(text, state().secrets);
-}
-
 void write(LogLevel level, std::string_view message, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;
   State& current = state();

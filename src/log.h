@@ -35,7 +35,5 @@ inline void error(std::string_view message, std::initializer_list<Field> fields 
   write(LogLevel::kError, message, fields);
 }
 
-/// Redacts `text` with the configured secrets (for text printed outside the logger).
-std::string redacted(std::string_view text);
 
 }  // namespace pginit::log
