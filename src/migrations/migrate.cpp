@@ -22,7 +22,6 @@ namespace {
 constexpr int kMigrationFailed = static_cast<int>(ExitCode::kMigrationFailed);
 
 struct History {
-  bool table_exists = false;
   std::vector<AppliedMigration> rows;
   std::optional<PgFailure> failure;
 };
@@ -59,10 +58,9 @@ Task<History> read_history(PgConn& conn, const HistoryTable& table) {
     history.failure = result.failure;
     co_return history;
   }
-  history.table_exists = true;
   for (const Row& row : result.rows) {
     AppliedMigration applied;
-    const std::string& version = row[0].value_or("0");
+    const std::string version = row[0].value_or("0");
     std::from_chars(version.data(), version.data() + version.size(), applied.version);
     applied.name = row[1].value_or("");
     applied.checksum = row[2].value_or("");
