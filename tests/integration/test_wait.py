@@ -186,3 +186,30 @@ def test_a_slow_ready_query_is_cancelled_on_the_server_when_its_attempt_times_ou
     assert result.returncode == 69, result
     time.sleep(0.3)
     assert pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'") == "0"
+
+
+def test_too_many_connections_is_retried_until_a_slot_frees_up():
+    server = PgServer(extra_conf="max_connections = 3\nsuperuser_reserved_connections = 0\n")
+    try:
+        server.start()
+        env = dict(os.environ, PGPASSWORD=SUPERUSER_PASSWORD)
+        hogs = []
+        for slot in range(3):  # one at a time: a check racing the last hog would take its slot
+            hogs.append(subprocess.Popen(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(server.port), "-U",
+                                          "postgres", "-c", "SELECT pg_sleep(4)"], env=env,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            if slot < 2:
+                deadline = time.monotonic() + 10
+                while server.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'",
+                                  check=False) != str(slot + 1):
+                    assert time.monotonic() < deadline, "a hog did not connect"
+                    time.sleep(0.05)
+        time.sleep(0.5)
+        dsn = f"postgres://postgres:{SUPERUSER_PASSWORD}@127.0.0.1:{server.port}/postgres"
+        result = run_pginit(["--dsn", dsn, "--timeout", "30s", "--log-level", "debug"])
+        for hog in hogs:
+            hog.wait(timeout=10)
+        assert result.returncode == 0, result
+        assert "too many clients" in result.stderr
+    finally:
+        server.destroy()
