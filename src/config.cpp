@@ -292,6 +292,10 @@ std::optional<Failure> apply_arguments(Draft& draft, const std::vector<std::stri
       ++index;
       break;
     }
+    if (arg == "-h") arg = "--help";
+    if (arg.starts_with("-") && !arg.starts_with("--") && arg.size() > 1) {
+      return usage_error(fmt::format("unknown option {}; options are long (--name), see pginit --help", arg));
+    }
     if (!arg.starts_with("--")) break;  // the COMMAND starts here, as with tini and env(1)
     std::string_view name = arg.substr(2);
     std::optional<std::string_view> inline_value;

@@ -236,6 +236,15 @@ TEST_CASE("config: PGINIT_GROUP and other flags read booleans from the environme
   CHECK_FALSE(world.parse({}).ok());
 }
 
+TEST_CASE("config: short options are usage errors, except -h") {
+  auto short_option = World{}.parse({"-x", "app"});
+  REQUIRE_FALSE(short_option.ok());
+  CHECK(short_option.failure().code == ExitCode::kUsage);
+  CHECK(short_option.error().find("-x") != std::string::npos);
+  CHECK(World{}.parse({"-h"})->show_help);
+  CHECK(World{}.parse({"--no-wait", "--", "-x"})->command == std::vector<std::string>{"-x"});
+}
+
 TEST_CASE("config: --help and --version need nothing else") {
   CHECK(World{}.parse({"--help"})->show_help);
   CHECK(World{}.parse({"--version"})->show_version);
