@@ -105,6 +105,13 @@ PgFailure PgConn::failure_from_connection(std::string fallback) const {
   return failure;
 }
 
+PgFailure PgConn::failure_from_wait(const asio::error_code& error, std::string_view timed_out_text,
+                                   std::string_view stopped_text) const {
+  if (timed_out_) return PgFailure{.message = std::string(timed_out_text), .timed_out = true};
+  if (error == asio::error::operation_aborted) return PgFailure{.message = std::string(stopped_text), .stopped = true};
+  return failure_from_connection(error.message());
+}
+
 Task<std::optional<PgFailure>> PgConn::connect(const ConnParams& params, Duration timeout) {
   close();
   params_ = params;
@@ -128,9 +135,7 @@ Task<std::optional<PgFailure>> PgConn::connect(const ConnParams& params, Duratio
         co_await wait_socket(poll == PGRES_POLLING_READING ? WaitType::wait_read : WaitType::wait_write);
     if (error) {
       disarm_watchdog();
-      PgFailure failure{.message = timed_out_ ? "timeout expired" : "connection attempt stopped"};
-      failure.timed_out = timed_out_;
-      failure.stopped = !timed_out_;
+      PgFailure failure = failure_from_wait(error, "timeout expired", "connection attempt stopped");
       close();
       co_return failure;
     }
@@ -168,12 +173,6 @@ Task<QueryResult> PgConn::query(std::string_view sql_text, const QueryParams& pa
   }
 
   arm_watchdog(timeout);
-  auto interrupted = [this](asio::error_code) {
-    PgFailure failure{.message = timed_out_ ? "query timed out" : "query stopped"};
-    failure.timed_out = timed_out_;
-    failure.stopped = !timed_out_;
-    return failure;
-  };
   // Non-blocking mode: the query may not all be sent at once (libpq docs, "Asynchronous Command
   // Processing"): wait for write readiness and flush again until PQflush returns 0.
   for (int flush = PQflush(conn_); flush != 0; flush = PQflush(conn_)) {
@@ -184,7 +183,7 @@ Task<QueryResult> PgConn::query(std::string_view sql_text, const QueryParams& pa
     }
     if (asio::error_code error = co_await wait_socket(WaitType::wait_write)) {
       disarm_watchdog();
-      outcome.failure = interrupted(error);
+      outcome.failure = failure_from_wait(error, "query timed out", "query stopped");
       co_return outcome;
     }
     PQconsumeInput(conn_);
@@ -244,7 +243,7 @@ Task<QueryResult> PgConn::query(std::string_view sql_text, const QueryParams& pa
     if (done) break;
     if (asio::error_code error = co_await wait_socket(WaitType::wait_read)) {
       disarm_watchdog();
-      outcome.failure = interrupted(error);
+      outcome.failure = failure_from_wait(error, "query timed out", "query stopped");
       co_return outcome;
     }
   }

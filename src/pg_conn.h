@@ -72,6 +72,10 @@ class PgConn {
   void arm_watchdog(Duration timeout);
   void disarm_watchdog();
   PgFailure failure_from_connection(std::string fallback) const;
+  /// Why a socket wait ended early: our watchdog (timed out), a stop request (cancelled), or a
+  /// real socket error, which is an ordinary, retryable failure rather than a stop.
+  PgFailure failure_from_wait(const asio::error_code& error, std::string_view timed_out_text,
+                              std::string_view stopped_text) const;
 
   asio::any_io_executor executor_;
   pg_conn* conn_ = nullptr;
