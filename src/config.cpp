@@ -14,7 +14,6 @@ namespace {
 struct Draft {
   Config config;
   std::optional<std::string> dsn, migrate_dsn;
-  std::optional<std::string> backoff_min_text, backoff_max_text;
 };
 
 using Apply = std::optional<Failure> (*)(Draft&, std::string_view value);
@@ -96,16 +95,10 @@ const std::array kOptions{
         [](Draft& d, std::string_view v) { return set_duration(d.config.connect_timeout, "connect-timeout", v); },
         "limit for one connection attempt (default 5s)"},
     OptionSpec{"backoff-min", "DUR", true,
-               [](Draft& d, std::string_view v) -> std::optional<Failure> {
-                 d.backoff_min_text = std::string(v);
-                 return std::nullopt;
-               },
+               [](Draft& d, std::string_view v) { return set_duration(d.config.backoff.min, "backoff-min", v); },
                "first delay between attempts (default 10ms)"},
     OptionSpec{"backoff-max", "DUR", true,
-               [](Draft& d, std::string_view v) -> std::optional<Failure> {
-                 d.backoff_max_text = std::string(v);
-                 return std::nullopt;
-               },
+               [](Draft& d, std::string_view v) { return set_duration(d.config.backoff.max, "backoff-max", v); },
                "longest delay between attempts (default 2s)"},
     OptionSpec{"check", "", false, FLAG(config.check), "one attempt, no retry: exit 0 if ready, 69 if not"},
     OptionSpec{"ready-sql", "SQL", true,
@@ -326,14 +319,8 @@ std::optional<Failure> apply_arguments(Draft& draft, const std::vector<std::stri
   return std::nullopt;
 }
 
-std::optional<Failure> resolve_backoff(Draft& draft) {
-  BackoffPolicy& policy = draft.config.backoff;
-  if (draft.backoff_min_text) {
-    if (auto failure = set_duration(policy.min, "backoff-min", *draft.backoff_min_text)) return failure;
-  }
-  if (draft.backoff_max_text) {
-    if (auto failure = set_duration(policy.max, "backoff-max", *draft.backoff_max_text)) return failure;
-  }
+// Checked once both are known, whichever of the environment and the command line set them.
+std::optional<Failure> check_backoff(const BackoffPolicy& policy) {
   if (policy.min.count() <= 0) return usage_error("--backoff-min must be greater than 0");
   if (policy.min > policy.max) {
     return usage_error(fmt::format("--backoff-min ({}) is greater than --backoff-max ({})", format_duration(policy.min),
@@ -416,7 +403,7 @@ Result<Config> parse_config(const std::vector<std::string>& args, const EnvLooku
   if (auto failure = apply_environment(draft, env, read_file)) return *failure;
   if (auto failure = apply_arguments(draft, args)) return *failure;
   if (draft.config.show_help || draft.config.show_version) return draft.config;
-  if (auto failure = resolve_backoff(draft)) return *failure;
+  if (auto failure = check_backoff(draft.config.backoff)) return *failure;
   if (auto failure = check_consistency(draft.config)) return *failure;
   if (auto failure = resolve_connection(draft, env, read_file)) {
     failure->message = redact(failure->message, draft.config.secrets);

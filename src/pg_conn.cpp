@@ -106,7 +106,7 @@ PgFailure PgConn::failure_from_connection(std::string fallback) const {
 }
 
 PgFailure PgConn::failure_from_wait(const asio::error_code& error, std::string_view timed_out_text,
-                                   std::string_view stopped_text) const {
+                                    std::string_view stopped_text) const {
   if (timed_out_) return PgFailure{.message = std::string(timed_out_text), .timed_out = true};
   if (error == asio::error::operation_aborted) return PgFailure{.message = std::string(stopped_text), .stopped = true};
   return failure_from_connection(error.message());
