@@ -184,7 +184,7 @@ class MigrationRun {
     co_await conn_.query("SET client_connection_check_interval = 1000");
 
     History history = co_await read_history(conn_, table_);
-    if (int code = co_await check_history(history); code != 0) co_return code;
+    if (int code = check_history(history); code != 0) co_return code;
     MigrationPlan plan = plan_migrations(files_, history.rows);
     if (settings_.dry_run) {
       print_dry_run(plan);
@@ -204,11 +204,11 @@ class MigrationRun {
   }
 
  private:
-  Task<int> check_history(const History& history) {
-    if (!history.failure) co_return 0;
-    if (history.failure->stopped) co_return report_stop(stop_);
-    co_return fail(ExitCode::kMigrationFailed,
-                   fmt::format("cannot read {}: {}", table_.quoted(), history.failure->message));
+  int check_history(const History& history) {
+    if (!history.failure) return 0;
+    if (history.failure->stopped) return report_stop(stop_);
+    return fail(ExitCode::kMigrationFailed,
+                fmt::format("cannot read {}: {}", table_.quoted(), history.failure->message));
   }
 
   // The fast path, without the lock: no file pending or changed, and the command's fingerprint
@@ -263,7 +263,7 @@ class MigrationRun {
     }
     // Read again under the lock: the replica we waited for has applied what we saw pending.
     History history = co_await read_history(conn_, table_);
-    if (int code = co_await check_history(history); code != 0) co_return code;
+    if (int code = check_history(history); code != 0) co_return code;
     MigrationPlan plan = plan_migrations(files_, history.rows);
     if (int code = check_plan(plan, settings_); code != 0) co_return code;
     for (const MigrationFile* file : plan.pending) {
