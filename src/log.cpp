@@ -1,8 +1,8 @@
 #include "log.h"
 
 #include <chrono>
+#include <ctime>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -108,10 +108,15 @@ std::string format_text(LogLevel level, const std::string& message,
 
 std::string format_json(LogLevel level, const std::string& message,
                         const std::vector<std::pair<std::string_view, std::string>>& fields) {
-  auto now = std::chrono::system_clock::now();
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::string line = fmt::format("{{\"time\":\"{:%Y-%m-%dT%H:%M:%S}.{:03}Z\",\"level\":\"{}\",\"msg\":",
-                                 fmt::gmtime(std::chrono::system_clock::to_time_t(now)), millis, level_name(level));
+  const auto now = std::chrono::system_clock::now();
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  // By hand rather than fmt's chrono formatter, which drags std::locale's facets into the static binary.
+  std::string line = fmt::format("{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"level\":\"{}\",\"msg\":",
+                                 utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                                 millis, level_name(level));
   append_json_string(line, message);
   for (const auto& [key, value] : fields) {
     line += ',';

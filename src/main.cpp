@@ -20,6 +20,7 @@
 #include "signals.h"
 #include "stop.h"
 #include "supervise.h"
+#include "version.h"
 #include "wait.h"
 
 namespace pginit {
@@ -88,7 +89,7 @@ int run(int argc, char** argv, const sigset_t& original_mask) {
     return 0;
   }
   if (config->show_version) {
-    std::printf("pginit %s\n", PGINIT_VERSION);
+    std::puts(version_text().c_str());
     return 0;
   }
   log::setup(config->log_format, config->log_level, config->secrets);

@@ -10,6 +10,7 @@ namespace {
 struct Pattern {
   std::string_view needle;  // lower case
   Verdict verdict;
+  std::string_view hint = {};  // appended to the reason: what to do about it
 };
 
 Verdict transient(Cost cost, std::string reason) {
@@ -35,6 +36,14 @@ const std::array kMessagePatterns{
             fatal(ExitCode::kConfig, "SSL required but the server does not support it")},
     Pattern{"sslmode value \"require\" invalid",
             fatal(ExitCode::kConfig, "SSL required but this libpq has no SSL support")},
+    Pattern{"could not look up local user id", fatal(ExitCode::kConfig, "no user name"),
+            "no user in the connection settings and none for this uid in /etc/passwd: set the user in the DSN, "
+            "PGUSER or DB_USER"},
+    Pattern{"certificate verify failed", fatal(ExitCode::kConfig, "certificate verify failed"),
+            "the server's certificate is not signed by the CA in sslrootcert"},
+    Pattern{"does not match host name", fatal(ExitCode::kConfig, "certificate host name mismatch"),
+            "connect by a name the certificate lists, or use sslmode=verify-ca"},
+    Pattern{"root certificate file", fatal(ExitCode::kConfig, "root certificate file problem")},
     Pattern{"invalid connection option", fatal(ExitCode::kConfig, "invalid connection option")},
     Pattern{"invalid uri", fatal(ExitCode::kConfig, "invalid connection URI")},
     Pattern{"missing \"=\"", fatal(ExitCode::kConfig, "malformed connection string")},
@@ -129,7 +138,7 @@ Verdict classify_failure(std::string_view sqlstate, std::string_view message) {
   for (const Pattern& pattern : kMessagePatterns) {
     if (contains(text, pattern.needle)) {
       Verdict verdict = pattern.verdict;
-      verdict.reason = reason;
+      verdict.reason = pattern.hint.empty() ? reason : reason + "; " + std::string(pattern.hint);
       return verdict;
     }
   }

@@ -72,6 +72,29 @@ TEST_CASE("pg_error: configuration failures are fatal with exit 78") {
   }
 }
 
+TEST_CASE("pg_error: no user name (no /etc/passwd entry, as in a scratch image) is a config error with a hint") {
+  Verdict verdict = from_message("could not look up local user ID 0: user does not exist");
+  CHECK_FALSE(verdict.transient);
+  CHECK(verdict.exit_code == ExitCode::kConfig);
+  CHECK(verdict.reason ==
+        "could not look up local user ID 0: user does not exist; no user in the connection settings and none for this "
+        "uid in /etc/passwd: set the user in the DSN, PGUSER or DB_USER");
+}
+
+TEST_CASE("pg_error: certificate problems are config errors, never retried") {
+  for (const char* message :
+       {"connection to server at \"127.0.0.1\", port 5432 failed: SSL error: certificate verify failed",
+        "connection to server at \"127.0.0.1\", port 5432 failed: server certificate for \"db.test\" does not match "
+        "host name \"127.0.0.1\"",
+        "connection to server at \"127.0.0.1\", port 5432 failed: root certificate file \"/x/ca.pem\" does not exist\n"
+        "Either provide the file or change sslmode to disable server certificate verification."}) {
+    CAPTURE(message);
+    Verdict verdict = from_message(message);
+    CHECK_FALSE(verdict.transient);
+    CHECK(verdict.exit_code == ExitCode::kConfig);
+  }
+}
+
 TEST_CASE("pg_error: SQLSTATE decides when the server sent one") {
   CHECK(classify_failure("28P01", "x").exit_code == ExitCode::kAuth);
   CHECK(classify_failure("28000", "x").exit_code == ExitCode::kAuth);

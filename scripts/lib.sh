@@ -1,0 +1,121 @@
+# Shared shell for scripts/ (sourced, never run): packages, the cache, and the static dependencies.
+# shellcheck shell=bash
+
+PGINIT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Everything that survives between runs, keyed by the version it holds; git-ignored.
+PGINIT_CACHE="${PGINIT_CACHE:-$PGINIT_ROOT/.cache}"
+
+say() { printf 'pginit: %s\n' "$*" >&2; }
+
+# Installs the Debian packages that are missing (apt-get update first, as a fresh machine needs).
+ensure_packages() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  ((${#missing[@]})) || return 0
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The Debian mirror apt uses (the first URIs: line), for deb-src entries and debootstrap.
+debian_mirror() {
+  awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null ||
+    echo "http://deb.debian.org/debian"
+}
+
+# deb-src entries for every suite apt already knows, so that `apt-get source` works.
+enable_source_packages() {
+  local list=/etc/apt/sources.list.d/pginit-src.sources
+  [[ -f $list ]] && return 0
+  sed -e 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$list"
+  apt-get update -qq
+}
+
+# Downloads and unpacks (with Debian's patches) source package NAME at the first VERSION that the
+# mirror really serves (the security suite lists sources it does not always hold). Prints the
+# unpacked directory; the downloads stay in $PGINIT_CACHE/src.
+fetch_source_package() {
+  local name=$1 version; shift
+  mkdir -p "$PGINIT_CACHE/src"
+  for version in "$@"; do
+    local upstream=${version#*:}; upstream=${upstream%-*}
+    local dir="$PGINIT_CACHE/src/$name-$upstream"
+    if [[ ! -f $dir/.unpacked-$version ]]; then
+      (cd "$PGINIT_CACHE/src" && apt-get source -qq --download-only "$name=$version" >/dev/null 2>&1) || continue
+      rm -rf "$dir"
+      (cd "$PGINIT_CACHE/src" && dpkg-source -x "${name}_${version#*:}.dsc" "$dir" >/dev/null)
+      touch "$dir/.unpacked-$version"
+    fi
+    echo "$dir"
+    return 0
+  done
+  say "no source of $name could be downloaded (tried: $*)"
+  return 1
+}
+
+# Every version of source package NAME that apt lists, those of suite "bookworm" first.
+source_versions() {
+  apt-cache madison "$1" | awk -F'|' '$3 ~ /Sources/ {gsub(/ /, "", $2); print ($3 ~ / bookworm\// ? 0 : 1), $2}' |
+    sort -k1,1n -s | awk '{print $2}'
+}
+
+# Size flags for the C libraries: -Os, a section per function for the linker's GC, and no unwind
+# tables (C code throws nothing; pginit's own C++ keeps its tables).
+STATIC_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
+
+# OpenSSL with what libpq does not use switched off: TLS 1.2/1.3, X.509 verification, RSA/EC/
+# Ed25519, AES/ChaCha20 (with their assembly), SHA-1/2 and MD5 (SCRAM and md5 auth) stay.
+build_openssl() {
+  local source=$1 prefix=$2 build
+  build="$(mktemp -d)"
+  (cd "$build" && "$source/Configure" linux-x86_64 --prefix="$prefix" --openssldir=/usr/lib/ssl --libdir=lib \
+      no-shared no-pinshared no-engine no-dso no-module no-legacy no-comp no-ssl3 no-tls1 no-tls1_1 no-dtls \
+      no-srp no-ct no-ocsp no-srtp no-sctp no-ts no-cms no-cmp no-async no-nextprotoneg no-idea no-camellia \
+      no-seed no-bf no-cast no-rc2 no-rc4 no-rc5 no-md2 no-md4 no-mdc2 no-rmd160 no-whirlpool no-aria no-sm2 \
+      no-sm3 no-sm4 no-siphash no-scrypt no-gost no-ec2m no-dsa no-ui-console no-tests no-autoload-config \
+      no-multiblock $STATIC_CFLAGS >/dev/null &&
+    make -j"$(nproc)" build_libs >/dev/null && make install_dev >/dev/null)
+  rm -rf "$build"
+}
+
+# libpq and the two support libraries it needs, without GSSAPI, LDAP, readline, ICU and zlib, against
+# the OpenSSL in PREFIX. The configured tree stays in PREFIX/pgbuild (the psql scanner is built there).
+build_libpq() {
+  local source=$1 prefix=$2 build="$2/pgbuild"
+  mkdir -p "$build" "$prefix/lib" "$prefix/include"
+  (cd "$build" && "$source/configure" --without-gssapi --without-ldap --without-readline --without-icu \
+      --without-zlib --with-openssl CFLAGS="$STATIC_CFLAGS" \
+      CPPFLAGS="-I$prefix/include" LDFLAGS="-L$prefix/lib" LIBS="-lpthread" >/dev/null 2>&1 &&
+    make -s -j"$(nproc)" -C src/port >/dev/null && make -s -j"$(nproc)" -C src/common >/dev/null &&
+    make -s -j"$(nproc)" -C src/interfaces/libpq >/dev/null)
+  cp "$build"/src/interfaces/libpq/libpq.a "$build"/src/common/libpgcommon_shlib.a \
+     "$build"/src/port/libpgport_shlib.a "$prefix/lib/"
+  cp "$source"/src/interfaces/libpq/libpq-fe.h "$source"/src/interfaces/libpq/libpq-events.h \
+     "$source"/src/include/postgres_ext.h "$build"/src/include/pg_config_ext.h "$prefix/include/"
+}
+
+# Prints the prefix holding a static libpq + OpenSSL (lib/, include/), building it once: the
+# libpq version is the installed libpq-dev's, OpenSSL is bookworm's; the key also covers the recipe.
+static_dependencies() {
+  ensure_packages dpkg-dev perl make gcc libpq-dev
+  enable_source_packages
+  local libpq_version openssl_versions pg_source ssl_source key prefix
+  libpq_version="$(dpkg-query -W -f='${Version}' libpq-dev)"
+  pg_source="$(fetch_source_package postgresql-15 "$libpq_version" $(source_versions postgresql-15))"
+  mapfile -t openssl_versions < <(source_versions openssl)
+  ssl_source="$(fetch_source_package openssl "${openssl_versions[@]}")"
+  key="$(printf '%s\n' "$STATIC_CFLAGS" "$(declare -f build_openssl build_libpq)" | sha256sum | cut -c1-8)"
+  key="libpq-${pg_source##*-}_openssl-${ssl_source##*-}_$key"
+  prefix="$PGINIT_CACHE/static/$key"
+  if [[ ! -f $prefix/.complete ]]; then
+    say "building OpenSSL ${ssl_source##*-} and libpq ${pg_source##*-} from Debian's sources (once; cached in $prefix)"
+    rm -rf "$prefix"
+    build_openssl "$ssl_source" "$prefix"
+    build_libpq "$pg_source" "$prefix"
+    touch "$prefix/.complete"
+  fi
+  echo "$prefix"
+}
