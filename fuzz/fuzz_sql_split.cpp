@@ -10,7 +10,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view sql(reinterpret_cast<const char*>(data), size);
   std::size_t previous_end = 0;
-  for (const pginit::SqlStatement& statement : pginit::split_sql(sql)) {
+  for (const pginit::SqlStatement& statement : pginit::split_sql(sql).statements) {
     if (statement.offset < previous_end || statement.offset + statement.text.size() > sql.size()) std::abort();
     if (sql.substr(statement.offset, statement.text.size()) != statement.text) std::abort();
     if (statement.text.empty()) std::abort();

@@ -119,3 +119,8 @@ static_dependencies() {
   fi
   echo "$prefix"
 }
+
+# The PostgreSQL source tree that the configured build PREFIX/pgbuild was made from.
+postgres_source_of() {
+  awk -F' = ' '/^abs_top_srcdir/ {print $2; exit}' "$1/pgbuild/src/Makefile.global"
+}

@@ -179,9 +179,7 @@ class MigrationRun {
     WaitOutcome connected = co_await wait_until_ready(conn_, primary);
     if (connected.stopped) co_return report_stop(stop_);
     if (!connected.ready) co_return static_cast<int>(connected.code);
-    // Should pginit die mid-statement (SIGKILL, OOM), the server notices within a second and ends
-    // the statement, its transaction and our lock, instead of running it to completion (PG 14+).
-    co_await conn_.query("SET client_connection_check_interval = 1000");
+    co_await conn_.query(kMigrationSessionSql);
 
     History history = co_await read_history(conn_, table_);
     if (int code = check_history(history); code != 0) co_return code;
@@ -266,8 +264,18 @@ class MigrationRun {
     if (int code = check_history(history); code != 0) co_return code;
     MigrationPlan plan = plan_migrations(files_, history.rows);
     if (int code = check_plan(plan, settings_); code != 0) co_return code;
+    // Every pending file is checked before the first is sent: psql-only syntax stops them all.
+    std::vector<std::vector<SqlStatement>> statements;
     for (const MigrationFile* file : plan.pending) {
-      ApplyStatus status = co_await apply_migration(conn_, *file, table_);
+      auto split = split_migration(*file);
+      if (!split) co_return fail(split.failure().code, split.error());
+      for (int line : split->skipped_lines)
+        log::debug("left out a psql-only line", {{"file", file->filename}, {"line", std::to_string(line)}});
+      statements.push_back(std::move(split->statements));
+    }
+    for (std::size_t index = 0; index < plan.pending.size(); ++index) {
+      const MigrationFile* file = plan.pending[index];
+      ApplyStatus status = co_await apply_migration(conn_, *file, statements[index], table_);
       if (status == ApplyStatus::kStopped) co_return 0;
       if (status == ApplyStatus::kFailed) co_return kMigrationFailed;
     }

@@ -60,6 +60,17 @@ bool wants_no_transaction(std::string_view content) {
   return first_line == "-- pginit:no-transaction";
 }
 
+Result<SqlSplit> split_migration(const MigrationFile& file) {
+  SqlSplit split = split_sql(file.content);
+  if (split.psql_only) {
+    return Failure{ExitCode::kMigrationFailed,
+                   fmt::format("migration {} line {}: {} is psql-only syntax, and pginit sends plain SQL itself; "
+                               "remove it, or run the file with psql through --migrate-cmd",
+                               file.filename, split.psql_only->line, split.psql_only->what)};
+  }
+  return split;
+}
+
 MigrationPlan plan_migrations(const std::vector<MigrationFile>& files, const std::vector<AppliedMigration>& history) {
   std::map<std::int64_t, const AppliedMigration*> applied_by_version;
   std::int64_t newest_applied = -1;

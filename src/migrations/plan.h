@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "files.h"
+#include "migrations/sql_split.h"
 #include "result.h"
 
 namespace pginit {
@@ -33,6 +34,11 @@ Result<std::vector<MigrationFile>> order_migration_files(const std::vector<Direc
 
 /// True when the file's first line is "-- pginit:no-transaction" (blanks around it allowed).
 bool wants_no_transaction(std::string_view content);
+
+/// `file` split into the statements pginit sends (views into file.content), or, when it holds
+/// psql-only syntax (a meta-command such as \set or \i, COPY FROM stdin), a migration failure
+/// (65) naming the file and the line, so that nothing of it is sent.
+Result<SqlSplit> split_migration(const MigrationFile& file);
 
 /// The verdict on every file against the history table.
 struct MigrationPlan {

@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include "log.h"
-#include "migrations/sql_split.h"
 
 namespace pginit {
 namespace {
@@ -59,10 +58,10 @@ void log_failure(const MigrationFile& file, const SqlStatement& statement, std::
 
 }  // namespace
 
-Task<ApplyStatus> apply_migration(PgConn& conn, const MigrationFile& file, const HistoryTable& history) {
+Task<ApplyStatus> apply_migration(PgConn& conn, const MigrationFile& file, const std::vector<SqlStatement>& statements,
+                                  const HistoryTable& history) {
   const auto started = std::chrono::steady_clock::now();
   const bool transactional = !file.no_transaction;
-  const std::vector<SqlStatement> statements = split_sql(file.content);
   log::info(fmt::format("applying migration {}", file.filename), {{"version", std::to_string(file.version)},
                                                                   {"statements", std::to_string(statements.size())},
                                                                   {"transaction", transactional ? "yes" : "no"}});
@@ -109,6 +108,10 @@ Task<ApplyStatus> apply_migration(PgConn& conn, const MigrationFile& file, const
       co_return co_await abandon(*committed.failure);
     }
   }
+  // A session-level SET in the file (pg_dump starts with search_path = '') would leak into the
+  // next file; RESET ALL keeps the advisory lock, which DISCARD ALL would drop.
+  const std::string reset = fmt::format("RESET ALL; {}", kMigrationSessionSql);
+  if (QueryResult reset_done = co_await conn.query(reset); !reset_done.ok()) co_return co_await abandon(*reset_done.failure);
   log::info(fmt::format("applied migration {} in {}", file.filename, format_duration(duration)),
             {{"version", std::to_string(file.version)}, {"duration_ms", std::to_string(duration.count())}});
   co_return ApplyStatus::kApplied;

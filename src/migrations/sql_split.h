@@ -1,6 +1,9 @@
 #pragma once
-// Where one SQL statement ends: needed to run a no-transaction file one statement at a time.
+// Where one SQL statement ends, exactly as psql decides it: pginit sends a file one statement at a
+// time, and names statements and lines in its errors.
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -12,12 +15,31 @@ struct SqlStatement {
   int line;               ///< 1-based line of `text`'s first character
 };
 
-/// Splits `sql` at top-level semicolons as psql does: not inside '…' (with '' escapes), E'…'
-/// (with backslash escapes), "…" identifiers, $tag$…$tag$ bodies, -- and nested /* */ comments,
-/// parentheses, or BEGIN ATOMIC … END / CASE … END bodies. Comments before a statement's first
-/// token are left out; statements that hold nothing but blanks and comments are dropped. Never fails: an unterminated
-/// quote extends to the end.
-std::vector<SqlStatement> split_sql(std::string_view sql);
+/// psql-only syntax that pginit cannot run, and where it is.
+struct PsqlOnlySyntax {
+  int line = 0;
+  std::string what;  ///< e.g. "psql meta-command \\set", "COPY ... FROM stdin"
+};
+
+struct SqlSplit {
+  std::vector<SqlStatement> statements;
+  /// Lines holding pg_dump's `\restrict KEY` / `\unrestrict KEY`: they only guard psql itself
+  /// and are left out.
+  std::vector<int> skipped_lines;
+  /// The first psql meta-command (a backslash outside quotes and comments) or COPY FROM stdin /
+  /// TO stdout; when set, splitting stopped there and the file must not be sent at all.
+  std::optional<PsqlOnlySyntax> psql_only;
+};
+
+/// Splits `sql` at the semicolons where psql's lexer (src/fe_utils/psqlscan.l) ends a statement:
+/// not inside '...' (with '' escapes), E'...' (backslash escapes), B'', X'', N'', U&'', "..." and
+/// U&"...", $tag$...$tag$, -- or nested /* */ comments, or parentheses, and not inside BEGIN ...
+/// END (and CASE ... END within it) after CREATE [OR REPLACE] FUNCTION|PROCEDURE at parenthesis
+/// depth 0. Numbers, parameters ($1) and identifiers are whole tokens, as in psql, so `1$$` or
+/// `a$b$` start no dollar quote. Assumes standard_conforming_strings = on (the default since 9.1).
+/// Statements holding only comments are dropped. Never fails: an unterminated quote extends to the
+/// end. Linear in the input's length.
+SqlSplit split_sql(std::string_view sql);
 
 /// 1-based line within `statement` of 1-based character `position` (Postgres counts characters,
 /// not bytes: UTF-8 continuation bytes are not counted).

@@ -93,6 +93,22 @@ TEST_CASE("plan: the no-transaction marker is the first line only") {
   CHECK_FALSE(wants_no_transaction("-- pginit:no-transactions\n"));
 }
 
+TEST_CASE("plan: psql-only syntax fails the file (65) naming it and the line") {
+  MigrationFile file{.version = 2, .name = "seed", .filename = "0002_seed.sql",
+                     .content = "CREATE TABLE t (x int);\n\\set ON_ERROR_STOP on\nINSERT INTO t VALUES (1);\n"};
+  auto split = split_migration(file);
+  REQUIRE_FALSE(split.ok());
+  CHECK(split.failure().code == ExitCode::kMigrationFailed);
+  CHECK(split.error() ==
+        "migration 0002_seed.sql line 2: psql meta-command \\set is psql-only syntax, and pginit sends plain SQL "
+        "itself; remove it, or run the file with psql through --migrate-cmd");
+  file.content = "\\restrict k\nCREATE TABLE t (x int);\n\\unrestrict k\n";
+  auto dump = split_migration(file);
+  REQUIRE(dump.ok());
+  CHECK(dump->statements.size() == 1);
+  CHECK(dump->skipped_lines.size() == 2);
+}
+
 TEST_CASE("history: quoted names and SQL") {
   HistoryTable table = HistoryTable::from("ops.history");
   CHECK(table.quoted() == "\"ops\".\"history\"");
