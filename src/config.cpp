@@ -181,7 +181,7 @@ const std::array kOptions{
                },
                "history table (default public.pginit_migrations)"},
     OptionSpec{"allow-changed", "", true, FLAG(config.migrations.allow_changed),
-               "apply even if an applied file's checksum changed"},
+               "go on (with a warning) when an applied file's checksum changed; it is not applied again"},
     OptionSpec{"strict-order", "", true, FLAG(config.migrations.strict_order),
                "fail (65) on a pending file older than the newest applied"},
     OptionSpec{"dry-run", "", false, FLAG(config.migrations.dry_run), "print the pending migrations and exit 0"},
@@ -213,6 +213,21 @@ const std::array kOptions{
         "migrate-timeout", "DUR", true,
         [](Draft& d, std::string_view v) { return set_duration(d.config.migrations.timeout, "migrate-timeout", v); },
         "give up waiting for the migration lock after DUR (default: no limit)"},
+    OptionSpec{"ddl-lock-timeout", "DUR", true,
+               [](Draft& d, std::string_view v) {
+                 return set_duration(d.config.migrations.ddl_lock_timeout, "ddl-lock-timeout", v);
+               },
+               "in a transactional file, wait at most DUR for each lock, then roll back and retry (default 5s, 0 off)"},
+    OptionSpec{"ddl-lock-retries", "N", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
+                 int retries = 0;
+                 auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), retries);
+                 if (error != std::errc{} || end != v.data() + v.size() || retries < 0)
+                   return usage_error(fmt::format("--ddl-lock-retries: expected a count (0 or more), got \"{}\"", v));
+                 d.config.migrations.ddl_lock_retries = retries;
+                 return std::nullopt;
+               },
+               "how often a file that hit --ddl-lock-timeout runs again before it fails (default 10)"},
     OptionSpec{"migrate-dsn", "DSN", true,
                [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  d.migrate_dsn = std::string(v);
@@ -380,7 +395,7 @@ std::optional<Failure> resolve_connection(Draft& draft, const EnvLookup& env, co
   add_secret(config.secrets, find_param(config.conn_params, "password"));
   config.target = describe_target(config.conn_params, env);
 
-  config.migrations.conn_params = config.conn_params;
+  config.migrations.conn_params = with_keepalive_defaults(config.conn_params);
   config.migrations.target = config.target;
   if (draft.migrate_dsn) {
     auto migrate_params = build_conn_params(draft.migrate_dsn, aliases, env);
@@ -389,7 +404,7 @@ std::optional<Failure> resolve_connection(Draft& draft, const EnvLookup& env, co
       failure.message = "--migrate-dsn: " + failure.message;
       return failure;
     }
-    config.migrations.conn_params = *migrate_params;
+    config.migrations.conn_params = with_keepalive_defaults(*migrate_params);
     config.migrations.target = describe_target(*migrate_params, env);
     add_secret(config.secrets, find_param(*migrate_params, "password"));
   }

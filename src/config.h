@@ -26,9 +26,11 @@ struct MigrationSettings {
   std::vector<std::string> fingerprint_globs;      ///< --migrate-fingerprint
   std::optional<std::int64_t> lock_key;            ///< --lock-key
   Duration timeout{0};                             ///< --migrate-timeout, 0 = no limit
+  Duration ddl_lock_timeout{5000};                 ///< --ddl-lock-timeout, 0 = off
+  int ddl_lock_retries = 10;                       ///< --ddl-lock-retries
   bool allow_changed = false, strict_order = false, force = false;
   bool dry_run = false, status = false;
-  ConnParams conn_params;  ///< --migrate-dsn, else the wait's params
+  ConnParams conn_params;  ///< --migrate-dsn, else the wait's params; with TCP keepalive defaults
   std::string target;      ///< conn_params described for logs
 
   bool enabled() const { return directory.has_value() || !command.empty(); }

@@ -125,6 +125,18 @@ Result<ConnParams> build_conn_params(const std::optional<std::string>& dsn, cons
   return params;
 }
 
+ConnParams with_keepalive_defaults(ConnParams params) {
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kDefaults{{{"keepalives", "1"},
+                                                                                    {"keepalives_idle", "10"},
+                                                                                    {"keepalives_interval", "5"},
+                                                                                    {"keepalives_count", "3"},
+                                                                                    {"tcp_user_timeout", "30000"}}};
+  for (const auto& [keyword, value] : kDefaults) {
+    if (!find_param(params, keyword)) params.emplace_back(keyword, value);
+  }
+  return params;
+}
+
 std::optional<std::string> find_param(const ConnParams& params, std::string_view keyword) {
   for (const auto& [key, value] : params) {
     if (key == keyword) return value;

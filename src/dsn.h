@@ -30,6 +30,11 @@ struct AliasValues {
 Result<ConnParams> build_conn_params(const std::optional<std::string>& dsn, const AliasValues& aliases,
                                      const EnvLookup& env);
 
+/// `params` with TCP keepalives (idle 10 s, interval 5 s, count 3) and tcp_user_timeout (30 s) for
+/// every one of them the DSN does not set: a migration connection whose link died (a failover, a
+/// dropped route) fails within about 30 s instead of waiting for a reply that never comes.
+ConnParams with_keepalive_defaults(ConnParams params);
+
 /// The value of `keyword` in `params`, if set.
 std::optional<std::string> find_param(const ConnParams& params, std::string_view keyword);
 

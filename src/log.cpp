@@ -88,13 +88,12 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
-std::string format_text(LogLevel level, const std::string& message,
-                        const std::vector<std::pair<std::string_view, std::string>>& fields) {
+std::string format_text(LogLevel level, const std::string& message, const std::vector<Field>& fields) {
   std::string line = "pginit: ";
   if (level == LogLevel::kWarn) line += "warning: ";
   if (level == LogLevel::kDebug) line += "debug: ";
   line += message;
-  for (const auto& [key, value] : fields) {
+  for (const auto& [key, value, is_number] : fields) {
     bool quote = value.empty() || value.find_first_of(" \"=\t\n") != std::string::npos;
     if (quote) {
       line += fmt::format(" {}=", key);
@@ -106,8 +105,7 @@ std::string format_text(LogLevel level, const std::string& message,
   return line;
 }
 
-std::string format_json(LogLevel level, const std::string& message,
-                        const std::vector<std::pair<std::string_view, std::string>>& fields) {
+std::string format_json(LogLevel level, const std::string& message, const std::vector<Field>& fields) {
   const auto now = std::chrono::system_clock::now();
   const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
@@ -118,11 +116,14 @@ std::string format_json(LogLevel level, const std::string& message,
                                  utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                                  millis, level_name(level));
   append_json_string(line, message);
-  for (const auto& [key, value] : fields) {
+  for (const auto& [key, value, is_number] : fields) {
     line += ',';
     append_json_string(line, key);
     line += ':';
-    append_json_string(line, value);
+    if (is_number)
+      line += value;
+    else
+      append_json_string(line, value);
   }
   line += '}';
   return line;
@@ -144,9 +145,12 @@ bool enabled(LogLevel level) {
 void write(LogLevel level, std::string_view message, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;
   State& current = state();
-  std::vector<std::pair<std::string_view, std::string>> clean_fields;
+  std::vector<Field> clean_fields;
   clean_fields.reserve(fields.size());
-  for (const Field& field : fields) clean_fields.emplace_back(field.key, redact(field.value, current.secrets));
+  for (const Field& field : fields) {
+    clean_fields.push_back(field);
+    if (!field.is_number) clean_fields.back().value = redact(field.value, current.secrets);
+  }
   const std::string clean_message = redact(message, current.secrets);
   const std::string line = current.format == LogFormat::kJson ? format_json(level, clean_message, clean_fields)
                                                               : format_text(level, clean_message, clean_fields);

@@ -1,5 +1,6 @@
 #pragma once
 // Logging on stderr, as text or JSON, with every password redacted before it is formatted.
+#include <concepts>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -9,10 +10,17 @@
 
 namespace pginit::log {
 
-/// A machine-readable key=value field of a log line.
+/// A machine-readable key=value field of a log line. Integers stay numbers in JSON.
 struct Field {
+  Field(std::string_view field_key, std::string text) : key(field_key), value(std::move(text)) {}
+  Field(std::string_view field_key, const char* text) : key(field_key), value(text) {}
+  template <std::integral Number>
+    requires(!std::same_as<Number, bool> && !std::same_as<Number, char>)
+  Field(std::string_view field_key, Number number) : key(field_key), value(std::to_string(number)), is_number(true) {}
+
   std::string_view key;
   std::string value;
+  bool is_number = false;
 };
 
 /// Sets format, level and the secrets redacted from every message and field. Before setup,

@@ -1,5 +1,6 @@
 // pginit: config -> wait -> migrate -> supervise -> exit code.
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "migrations/migrate.h"
 #include "signals.h"
+#include "startup.h"
 #include "stop.h"
 #include "supervise.h"
 #include "version.h"
@@ -35,8 +37,15 @@ std::optional<std::string> read_environment(const std::string& name) {
 // Each phase returns nullopt to go on, or the exit code to end with.
 using PhaseResult = std::optional<int>;
 
-Task<PhaseResult> wait_phase(const Config& config, const StopRequest& stop) {
+using Clock = std::chrono::steady_clock;
+
+Duration since(Clock::time_point start) {
+  return std::chrono::duration_cast<Duration>(Clock::now() - start);
+}
+
+Task<PhaseResult> wait_phase(const Config& config, const StopRequest& stop, StartupReport& report) {
   if (config.no_wait) co_return std::nullopt;
+  const auto started = Clock::now();
   PgConn conn(co_await asio::this_coro::executor);
   const WaitRequest request{.params = config.conn_params,
                             .target = config.target,
@@ -46,39 +55,47 @@ Task<PhaseResult> wait_phase(const Config& config, const StopRequest& stop) {
                             .backoff = config.backoff,
                             .single_attempt = config.check};
   WaitOutcome waited = co_await wait_until_ready(conn, request);
+  report.wait = since(started);
   if (waited.stopped || stop.requested()) co_return report_stop(stop);
   if (!waited.ready) co_return static_cast<int>(waited.code);
   co_return std::nullopt;
 }
 
-Task<PhaseResult> migrate_phase(const Config& config, Supervisor& supervisor, StopRequest& stop) {
+Task<PhaseResult> migrate_phase(const Config& config, Supervisor& supervisor, StopRequest& stop,
+                                StartupReport& report) {
   if (!config.migrations.enabled()) co_return std::nullopt;
-  if (int code = co_await run_migrations(config, supervisor, stop); code != 0) co_return code;
+  const auto started = Clock::now();
+  const MigrationOutcome migrated = co_await run_migrations(config, supervisor, stop);
+  report.migrations = since(started);
+  report.applied = migrated.applied;
+  if (migrated.exit_code != 0) co_return migrated.exit_code;
   if (config.migrations.dry_run || config.migrations.status) co_return 0;
   if (stop.requested()) co_return report_stop(stop);
   co_return std::nullopt;
 }
 
-Task<int> supervise_phase(const Config& config, Supervisor& supervisor, const sigset_t& original_mask) {
+Task<int> supervise_phase(const Config& config, Supervisor& supervisor, const sigset_t& original_mask,
+                          const StartupReport& report) {
   if (config.command.empty()) co_return 0;  // init-container mode
   if (config.supervision.exec) {
     Failure failure = exec_in_place(config.command, original_mask);
     log::error(failure.message);
     co_return static_cast<int>(failure.code);
   }
-  const int code = co_await supervisor.run(config.command, ChildRole::kApp);
+  const int code = co_await supervisor.run(config.command, ChildRole::kApp, &report);
   co_return config.supervision.remap.apply(code);
 }
 
-Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigset_t& original_mask, StopRequest& stop) {
+Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigset_t& original_mask, StopRequest& stop,
+                       StartupReport& report) {
   // Errors are values here: cancellation must not turn into an exception inside the loop.
   co_await asio::this_coro::throw_if_cancelled(false);
-  if (PhaseResult waited = co_await wait_phase(config, stop)) co_return *waited;
-  if (PhaseResult migrated = co_await migrate_phase(config, supervisor, stop)) co_return *migrated;
-  co_return co_await supervise_phase(config, supervisor, original_mask);
+  if (PhaseResult waited = co_await wait_phase(config, stop, report)) co_return *waited;
+  if (PhaseResult migrated = co_await migrate_phase(config, supervisor, stop, report)) co_return *migrated;
+  co_return co_await supervise_phase(config, supervisor, original_mask, report);
 }
 
-int run(int argc, char** argv, const sigset_t& original_mask) {
+int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point started) {
   auto config = parse_config(std::vector<std::string>(argv + 1, argv + argc), read_environment, read_file);
   if (!config) {
     log::error(fmt::format("{} (exit {})", config.error(), static_cast<int>(config.failure().code)));
@@ -101,7 +118,8 @@ int run(int argc, char** argv, const sigset_t& original_mask) {
   signals.start([&supervisor](int signo, int) { supervisor.on_signal(signo); });
 
   int exit_code = static_cast<int>(ExitCode::kSoftware);
-  asio::co_spawn(io, run_pipeline(*config, supervisor, original_mask, stop),
+  StartupReport report{.started = started};
+  asio::co_spawn(io, run_pipeline(*config, supervisor, original_mask, stop, report),
                  asio::bind_cancellation_slot(stop.cancel.slot(), [&](std::exception_ptr error, int code) {
                    exit_code = code;
                    if (error) {
@@ -122,6 +140,7 @@ int run(int argc, char** argv, const sigset_t& original_mask) {
 }  // namespace pginit
 
 int main(int argc, char** argv) {
+  const auto started = std::chrono::steady_clock::now();
   // Block every signal we handle before anything else, so none is lost before the signalfd
   // exists; children get `original_mask` back (tini does the same).
   sigset_t handled = pginit::handled_signal_set();
@@ -130,7 +149,7 @@ int main(int argc, char** argv) {
   // Not PID 1: become a subreaper so orphans of the app are still ours to reap (tini -s).
   if (getpid() != 1) prctl(PR_SET_CHILD_SUBREAPER, 1);
   try {
-    return pginit::run(argc, argv, original_mask);
+    return pginit::run(argc, argv, original_mask, started);
   } catch (const std::exception& e) {
     pginit::log::error(fmt::format("internal error: {} (exit 70)", e.what()));
     return static_cast<int>(pginit::ExitCode::kSoftware);

@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include "log.h"
+#include "pg_error.h"
 
 namespace pginit {
 namespace {
@@ -153,6 +154,17 @@ Task<std::optional<PgFailure>> PgConn::connect(const ConnParams& params, Duratio
 
 Task<QueryResult> PgConn::query(std::string_view sql_text, const QueryParams& params, Duration timeout) {
   const std::string sql(sql_text);  // copied before the first suspension: the caller's text may go
+  QueryResult outcome = co_await run_query(sql, params, timeout);
+  if (PgFailure* failure = outcome.failure ? &*outcome.failure : nullptr; failure && !failure->stopped) {
+    // A terminated backend sends 57P01 and closes; a restart or a dead link shows as EOF or a
+    // socket error, after which libpq marks the connection bad.
+    failure->connection_lost = is_connection_loss(failure->sqlstate) ||
+                               (conn_ != nullptr && PQstatus(conn_) == CONNECTION_BAD && !failure->timed_out);
+  }
+  co_return outcome;
+}
+
+Task<QueryResult> PgConn::run_query(const std::string& sql, const QueryParams& params, Duration timeout) {
   QueryResult outcome;
   if (!connected()) {
     outcome.failure = PgFailure{.message = "not connected"};
@@ -251,16 +263,23 @@ Task<QueryResult> PgConn::query(std::string_view sql_text, const QueryParams& pa
   co_return outcome;
 }
 
+Task<QueryResult> PgConn::query_aside(std::string_view sql_text, const QueryParams& params, Duration timeout) {
+  const std::string sql(sql_text);
+  const ConnParams connection_params = params_;  // this connection may be closed meanwhile
+  PgConn aside(executor_);
+  QueryResult outcome;
+  if (auto failure = co_await aside.connect(connection_params, timeout)) {
+    outcome.failure = std::move(failure);
+    co_return outcome;
+  }
+  co_return co_await aside.query(sql, params, timeout);
+}
+
 Task<bool> PgConn::cancel_running_query(Duration timeout) {
   if (conn_ == nullptr) co_return false;
-  const std::string pid = std::to_string(backend_pid());
-  PgConn canceller(executor_);
-  if (auto failure = co_await canceller.connect(params_, timeout)) {
-    log::warn("could not connect to cancel the running query", {{"reason", failure->message}});
-    co_return false;
-  }
-  const QueryParams params{pid};
-  QueryResult result = co_await canceller.query("SELECT pg_cancel_backend($1::int)", params, timeout);
+  const QueryParams params{std::to_string(backend_pid())};
+  QueryResult result = co_await query_aside("SELECT pg_cancel_backend($1::int)", params, timeout);
+  if (!result.ok()) log::warn("could not cancel the running query", {{"reason", result.failure->message}});
   co_return result.ok() && !result.rows.empty() && result.rows[0][0] == std::optional<std::string>("t");
 }
 

@@ -23,6 +23,7 @@ struct PgFailure {
   std::string hint;
   bool stopped = false;
   bool timed_out = false;
+  bool connection_lost = false;  ///< the session is gone (socket error, EOF, 08xxx, 57P01-03): reconnect
 };
 
 using Row = std::vector<std::optional<std::string>>;
@@ -57,12 +58,17 @@ class PgConn {
   /// one-statement parameterised query, and collects the results. `timeout` 0 = no limit.
   Task<QueryResult> query(std::string_view sql, const QueryParams& params = kNoParams, Duration timeout = Duration{0});
 
-  /// Asks the server to cancel the running query, over a second connection with the same
-  /// parameters (`SELECT pg_cancel_backend(pid)`), so that the loop never blocks as PQcancel does.
+  /// Runs one query over a second, short-lived connection with the same parameters, e.g. to look
+  /// at this session from outside while it waits. Fails if it cannot connect within `timeout`.
+  Task<QueryResult> query_aside(std::string_view sql, const QueryParams& params, Duration timeout);
+
+  /// Asks the server to cancel the running query, over a second connection (query_aside:
+  /// `SELECT pg_cancel_backend(pid)`), so that the loop never blocks as PQcancel does.
   Task<bool> cancel_running_query(Duration timeout);
 
   bool connected() const;
   int backend_pid() const;
+  const asio::any_io_executor& executor() const { return executor_; }
   /// True inside a transaction block (including a failed one).
   bool in_transaction() const;
   void close();
@@ -71,6 +77,7 @@ class PgConn {
   Task<asio::error_code> wait_socket(asio::posix::stream_descriptor::wait_type direction);
   void arm_watchdog(Duration timeout);
   void disarm_watchdog();
+  Task<QueryResult> run_query(const std::string& sql, const QueryParams& params, Duration timeout);
   PgFailure failure_from_connection(std::string fallback) const;
   /// Why a socket wait ended early: our watchdog (timed out), a stop request (cancelled), or a
   /// real socket error, which is an ordinary, retryable failure rather than a stop.

@@ -126,6 +126,10 @@ std::string short_reason(std::string_view message) {
   return std::string(trim(rest));
 }
 
+bool is_connection_loss(std::string_view sqlstate) {
+  return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
+}
+
 Verdict classify_failure(std::string_view sqlstate, std::string_view message) {
   std::string reason = short_reason(message);
   if (reason.empty()) reason = "unknown error";

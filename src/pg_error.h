@@ -21,6 +21,10 @@ struct Verdict {
 /// what pginit is for, and --timeout bounds it.
 Verdict classify_failure(std::string_view sqlstate, std::string_view message);
 
+/// True for the SQLSTATEs that mean the session is gone: class 08 (connection exception), 57P01
+/// admin shutdown (also pg_terminate_backend), 57P02 crash shutdown, 57P03 cannot connect now.
+bool is_connection_loss(std::string_view sqlstate);
+
 /// The useful part of a libpq error message: the last "…failed: " clause, first line, without
 /// "FATAL:  " / "ERROR:  " prefixes. E.g. "connection refused" is left as libpq wrote it.
 std::string short_reason(std::string_view message);

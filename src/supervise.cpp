@@ -49,7 +49,7 @@ void Supervisor::reap_children() {
       child_exited_.cancel();
     } else if (log::enabled(LogLevel::kDebug)) {
       log::debug("reaped an orphan",
-                 {{"pid", std::to_string(pid)}, {"exit_code", std::to_string(exit_code_for_wait_status(status))}});
+                 {{"pid", pid}, {"exit_code", exit_code_for_wait_status(status)}});
     }
   }
 }
@@ -69,7 +69,7 @@ void Supervisor::forward(int signo) {
   }
   if (debug) {
     log::debug("forwarded a signal",
-               {{"signal", signal_name(signo)}, {"sent", signal_name(sent)}, {"pid", std::to_string(target)}});
+               {{"signal", signal_name(signo)}, {"sent", signal_name(sent)}, {"pid", target}});
   }
   if (is_terminating(signo) || is_terminating(sent)) start_grace_countdown(sent);
 }
@@ -82,12 +82,12 @@ void Supervisor::start_grace_countdown(int sent_signo) {
     if (error || !child_ || child_->wait_status) return;
     log::warn(fmt::format("the command did not exit within {} of SIG{}: sending SIGKILL",
                           format_duration(*settings_.grace), signal_name(sent_signo)),
-              {{"pid", std::to_string(child_->pid)}});
+              {{"pid", child_->pid}});
     kill(settings_.group ? -child_->pid : child_->pid, SIGKILL);
   });
 }
 
-Task<int> Supervisor::run(const std::vector<std::string>& argv, ChildRole role) {
+Task<int> Supervisor::run(const std::vector<std::string>& argv, ChildRole role, const StartupReport* report) {
   const bool take_terminal = owns_terminal_foreground();
   auto spawned = spawn_child(argv, child_mask_, take_terminal);
   if (!spawned) {
@@ -96,8 +96,19 @@ Task<int> Supervisor::run(const std::vector<std::string>& argv, ChildRole role) 
   }
   child_ = RunningChild{*spawned, role, take_terminal, std::nullopt};
   grace_started_ = false;
-  log::info(role == ChildRole::kApp ? "started the app" : "started the migrate command",
-            {{"pid", std::to_string(child_->pid)}, {"command", join_command_line(argv)}});
+  if (report != nullptr) {
+    const auto total = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - report->started);
+    log::info(describe_startup(*report, total),
+              {{"pid", child_->pid},
+               {"command", join_command_line(argv)},
+               {"elapsed_ms", total.count()},
+               {"wait_ms", report->wait.value_or(Duration{0}).count()},
+               {"migrations_ms", report->migrations.value_or(Duration{0}).count()},
+               {"applied", report->applied}});
+  } else {
+    log::info(role == ChildRole::kApp ? "started the app" : "started the migrate command",
+              {{"pid", child_->pid}, {"command", join_command_line(argv)}});
+  }
 
   child_exited_.expires_at(asio::steady_timer::time_point::max());
   while (!child_->wait_status) {
@@ -113,10 +124,10 @@ Task<int> Supervisor::run(const std::vector<std::string>& argv, ChildRole role) 
   if (WIFSIGNALED(status)) {
     log::info(fmt::format("the {} was killed by SIG{}", role == ChildRole::kApp ? "app" : "migrate command",
                           signal_name(WTERMSIG(status))),
-              {{"exit_code", std::to_string(code)}});
+              {{"exit_code", code}});
   } else {
     log::info(fmt::format("the {} exited", role == ChildRole::kApp ? "app" : "migrate command"),
-              {{"exit_code", std::to_string(code)}});
+              {{"exit_code", code}});
   }
   co_return code;
 }

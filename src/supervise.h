@@ -11,6 +11,7 @@
 
 #include "async.h"
 #include "config.h"
+#include "startup.h"
 #include "stop.h"
 
 namespace pginit {
@@ -30,8 +31,9 @@ class Supervisor {
   void on_signal(int signo);
 
   /// Runs `argv` as a child and waits, without polling, until it exits. Returns its exit code,
-  /// 128+N if signal N killed it, or 126/127 if it could not be started.
-  Task<int> run(const std::vector<std::string>& argv, ChildRole role);
+  /// 128+N if signal N killed it, or 126/127 if it could not be started. With `report`, the
+  /// start is logged as the one summary line of the start-up ("started the app after 1.4s (…)").
+  Task<int> run(const std::vector<std::string>& argv, ChildRole role, const StartupReport* report = nullptr);
 
  private:
   struct RunningChild {

@@ -69,13 +69,13 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
       log::write(announce_level,
                  fmt::format("{} is ready after {} ({} attempt{})", request.purpose, format_duration(since(started)),
                              attempt, attempt == 1 ? "" : "s"),
-                 {{"elapsed_ms", std::to_string(since(started).count())}, {"attempts", std::to_string(attempt)}});
+                 {{"elapsed_ms", since(started).count()}, {"attempts", attempt}});
       co_return WaitOutcome{.ready = true};
     }
     if (!verdict->transient) {
       log::error(fmt::format("cannot connect to {}: {} (exit {})", request.target, verdict->reason,
                              static_cast<int>(verdict->exit_code)),
-                 {{"attempts", std::to_string(attempt)}});
+                 {{"attempts", attempt}});
       co_return WaitOutcome{.code = verdict->exit_code};
     }
     const Duration elapsed = since(started);
@@ -84,19 +84,19 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
     if (request.single_attempt || (has_deadline && elapsed >= request.timeout)) {
       log::error(fmt::format("{} at {} is not ready after {} ({} attempt{}): {} (exit 69)", request.purpose,
                              request.target, format_duration(elapsed), attempt, attempt == 1 ? "" : "s", last_reason),
-                 {{"attempts", std::to_string(attempt)}});
+                 {{"attempts", attempt}});
       co_return WaitOutcome{.code = ExitCode::kNotReady};
     }
     Duration delay = next_delay(attempt, verdict->cost, request.backoff, unit(random));
     if (has_deadline) delay = std::min(delay, request.timeout - elapsed);
     log::debug(
         "attempt failed",
-        {{"attempt", std::to_string(attempt)}, {"reason", verdict->reason}, {"next_delay", format_duration(delay)}});
+        {{"attempt", attempt}, {"reason", verdict->reason}, {"next_delay", format_duration(delay)}});
     if (Clock::now() - last_progress >= kProgressInterval) {
       last_progress = Clock::now();
       log::info(fmt::format("still waiting for {} after {}, {} attempts: {}", request.target, format_duration(elapsed),
                             attempt, verdict->reason),
-                {{"elapsed_ms", std::to_string(elapsed.count())}, {"attempts", std::to_string(attempt)}});
+                {{"elapsed_ms", elapsed.count()}, {"attempts", attempt}});
     }
     if (!co_await sleep_for(delay)) co_return WaitOutcome{.stopped = true};
   }

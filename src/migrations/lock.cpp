@@ -41,26 +41,26 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
     const QueryParams params{std::to_string(key)};
     QueryResult tried = co_await conn.query("SELECT pg_try_advisory_lock($1::bigint)", params);
     if (!tried.ok()) {
-      if (tried.failure->stopped) co_return LockOutcome{LockStatus::kStopped, ""};
-      co_return LockOutcome{LockStatus::kFailed, tried.failure->message};
+      if (tried.failure->stopped) co_return LockOutcome{LockStatus::kStopped};
+      co_return LockOutcome{LockStatus::kFailed, std::move(tried.failure)};
     }
     if (!tried.rows.empty() && tried.rows[0][0] == std::optional<std::string>("t")) {
       log::info("acquired the migration lock",
-                {{"lock_key", std::to_string(key)},
-                 {"waited_ms", std::to_string(std::chrono::duration_cast<Duration>(Clock::now() - started).count())}});
-      co_return LockOutcome{LockStatus::kHeld, ""};
+                {{"lock_key", key},
+                 {"waited_ms", std::chrono::duration_cast<Duration>(Clock::now() - started).count()}});
+      co_return LockOutcome{LockStatus::kHeld};
     }
     const auto elapsed = std::chrono::duration_cast<Duration>(Clock::now() - started);
-    if (timeout.count() > 0 && elapsed >= timeout) co_return LockOutcome{LockStatus::kTimedOut, ""};
+    if (timeout.count() > 0 && elapsed >= timeout) co_return LockOutcome{LockStatus::kTimedOut};
     if (Clock::now() - last_log >= kHolderLogInterval) {
       last_log = Clock::now();
       std::string holder = co_await describe_holder(conn, key);
       log::info(fmt::format("waiting for the migration lock, held by {}", holder),
-                {{"lock_key", std::to_string(key)}, {"elapsed_ms", std::to_string(elapsed.count())}});
+                {{"lock_key", key}, {"elapsed_ms", elapsed.count()}});
     }
     Duration delay = next_delay(attempt, Cost::kPolling, backoff, unit(random));
     if (timeout.count() > 0) delay = std::min(delay, timeout - elapsed);
-    if (!co_await sleep_for(delay)) co_return LockOutcome{LockStatus::kStopped, ""};
+    if (!co_await sleep_for(delay)) co_return LockOutcome{LockStatus::kStopped};
   }
 }
 
@@ -71,7 +71,7 @@ Task<void> release_migration_lock(PgConn& conn, std::int64_t key) {
     log::warn("could not release the migration lock; it ends with the session",
               {{"reason", released.failure->message}});
   else
-    log::debug("released the migration lock", {{"lock_key", std::to_string(key)}});
+    log::debug("released the migration lock", {{"lock_key", key}});
 }
 
 }  // namespace pginit

@@ -1,6 +1,7 @@
 #pragma once
 // The session-level advisory lock that makes migrations run once across replicas.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "async.h"
@@ -13,7 +14,7 @@ enum class LockStatus { kHeld, kTimedOut, kStopped, kFailed };
 
 struct LockOutcome {
   LockStatus status = LockStatus::kFailed;
-  std::string error;  ///< for kFailed: the server's message
+  std::optional<PgFailure> failure;  ///< for kFailed: why (the connection may be lost)
 };
 
 /// Polls pg_try_advisory_lock(key) outside any transaction, with backoff, until it is held, the

@@ -1,7 +1,6 @@
 #include "migrations/migrate.h"
 
 #include <charconv>
-#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -14,12 +13,19 @@
 #include "migrations/plan.h"
 #include "migrations/runner.h"
 #include "migrations/sha256.h"
+#include "migrations/status_report.h"
 #include "wait.h"
 
 namespace pginit {
 namespace {
 
 constexpr int kMigrationFailed = static_cast<int>(ExitCode::kMigrationFailed);
+// Not an exit code: the connection went away, and the phase starts over.
+constexpr int kConnectionLost = -1;
+// A file that loses the connection this often in a row probably brings the server down itself.
+constexpr int kMaxLossesPerFile = 3;
+// A server that keeps going away: give up after this many fresh starts (exit 69).
+constexpr int kMaxRestarts = 10;
 
 struct History {
   std::vector<AppliedMigration> rows;
@@ -69,50 +75,16 @@ Task<History> read_history(PgConn& conn, const HistoryTable& table) {
   co_return history;
 }
 
-Task<std::optional<std::string>> stored_fingerprint(PgConn& conn, const HistoryTable& table,
-                                                    const std::string& command) {
+// The stored fingerprint of `command`; nullopt when there is none, or when reading it failed
+// (`failure` then says why).
+Task<std::optional<std::string>> stored_fingerprint(PgConn& conn, const HistoryTable& table, const std::string& command,
+                                                    std::optional<PgFailure>& failure) {
   const QueryParams params{command};
   const std::string select = table.select_fingerprint_sql();
   QueryResult result = co_await conn.query(select, params);
+  if (!result.ok()) failure = result.failure;
   if (!result.ok() || result.rows.empty()) co_return std::nullopt;
   co_return result.rows[0][0];
-}
-
-std::string short_checksum(const std::string& checksum) {
-  return checksum.substr(0, 12);
-}
-
-void print_dry_run(const MigrationPlan& plan) {
-  if (plan.pending.empty()) std::puts("no pending migrations");
-  for (const MigrationFile* file : plan.pending) {
-    std::printf("pending  %s%s\n", file->filename.c_str(), file->no_transaction ? "  (no transaction)" : "");
-  }
-  std::fflush(stdout);
-}
-
-void print_status(const MigrationPlan& plan, const std::vector<MigrationFile>& files) {
-  std::printf("%-8s  %-20s  %s\n", "STATUS", "VERSION", "FILE");
-  for (const MigrationFile& file : files) {
-    std::string status = "applied";
-    std::string note;
-    for (const auto* pending : plan.pending) {
-      if (pending == &file) status = "pending";
-    }
-    for (const auto& changed : plan.changed) {
-      if (changed.file == &file) {
-        status = "changed";
-        note = fmt::format("  (applied {}, file now {})", short_checksum(changed.applied_checksum),
-                           short_checksum(file.checksum));
-      }
-    }
-    std::printf("%-8s  %-20lld  %s%s\n", status.c_str(), static_cast<long long>(file.version), file.filename.c_str(),
-                note.c_str());
-  }
-  for (const AppliedMigration& missing : plan.missing) {
-    std::printf("%-8s  %-20lld  %s  (applied, no file)\n", "missing", static_cast<long long>(missing.version),
-                missing.name.c_str());
-  }
-  std::fflush(stdout);
 }
 
 // Checks the plan against --allow-changed / --strict-order; 0 or the exit code.
@@ -143,6 +115,19 @@ int check_plan(const MigrationPlan& plan, const MigrationSettings& settings) {
   return 0;
 }
 
+// Every pending file split before the first is sent: psql-only syntax in any stops them all.
+Result<std::vector<std::vector<SqlStatement>>> split_pending(const MigrationPlan& plan) {
+  std::vector<std::vector<SqlStatement>> statements;
+  for (const MigrationFile* file : plan.pending) {
+    auto split = split_migration(*file);
+    if (!split) return split.failure();
+    for (int line : split->skipped_lines)
+      log::debug("left out a psql-only line", {{"file", file->filename}, {"line", line}});
+    statements.push_back(std::move(split->statements));
+  }
+  return statements;
+}
+
 class MigrationRun {
  public:
   MigrationRun(const Config& config, Supervisor& supervisor, StopRequest& stop, asio::any_io_executor executor)
@@ -154,18 +139,37 @@ class MigrationRun {
         table_(HistoryTable::from(settings_.table)),
         command_text_(join_command_line(settings_.command)) {}
 
-  Task<int> run() {
+  Task<MigrationOutcome> run() {
     if (settings_.directory) {
       auto loaded = load_migration_files(*settings_.directory);
-      if (!loaded) co_return fail(loaded.failure().code, loaded.error());
+      if (!loaded) co_return MigrationOutcome{fail(loaded.failure().code, loaded.error())};
       files_ = std::move(*loaded);
     }
     if (!settings_.fingerprint_globs.empty() && !settings_.force) {
       auto computed = compute_fingerprint(settings_.fingerprint_globs);
-      if (!computed) co_return fail(computed.failure().code, computed.error());
+      if (!computed) co_return MigrationOutcome{fail(computed.failure().code, computed.error())};
       fingerprint_ = *computed;
     }
+    for (int restarts = 0;; ++restarts) {
+      const int code = co_await run_once();
+      if (code != kConnectionLost) co_return MigrationOutcome{code, applied_};
+      conn_.close();
+      if (restarts + 1 >= kMaxRestarts) {
+        co_return MigrationOutcome{fail(ExitCode::kNotReady,
+                                        fmt::format("lost the connection to {} {} times during migrations, last: {}",
+                                                    settings_.target, kMaxRestarts, lost_reason_))};
+      }
+      log::warn(fmt::format("lost the connection to {} during migrations ({}): waiting for the primary again, then "
+                            "starting the migrations over",
+                            settings_.target, lost_reason_),
+                {{"restart", restarts + 1}});
+    }
+  }
 
+ private:
+  // Connect, read, lock, migrate, release: the whole phase, from the top. kConnectionLost when
+  // the connection went away on the way; the caller then starts over.
+  Task<int> run_once() {
     const WaitRequest primary{.params = settings_.conn_params,
                               .target = settings_.target,
                               .ready_sql = "SELECT NOT pg_is_in_recovery()",
@@ -179,10 +183,11 @@ class MigrationRun {
     WaitOutcome connected = co_await wait_until_ready(conn_, primary);
     if (connected.stopped) co_return report_stop(stop_);
     if (!connected.ready) co_return static_cast<int>(connected.code);
-    co_await conn_.query(kMigrationSessionSql);
+    if (QueryResult set = co_await conn_.query(kMigrationSessionSql); !set.ok())
+      co_return failed(*set.failure, "cannot set up the migration session");
 
     History history = co_await read_history(conn_, table_);
-    if (int code = check_history(history); code != 0) co_return code;
+    if (history.failure) co_return failed(*history.failure, fmt::format("cannot read {}", table_.quoted()));
     MigrationPlan plan = plan_migrations(files_, history.rows);
     if (settings_.dry_run) {
       print_dry_run(plan);
@@ -192,7 +197,10 @@ class MigrationRun {
       print_status(plan, files_);
       co_return 0;
     }
-    if (co_await nothing_to_do(plan)) co_return 0;
+    std::optional<PgFailure> fingerprint_failure;
+    if (co_await nothing_to_do(plan, fingerprint_failure)) co_return 0;
+    if (fingerprint_failure && fingerprint_failure->connection_lost)
+      co_return failed(*fingerprint_failure, "cannot read the fingerprint");
 
     if (int code = co_await lock(); code != 0) co_return code;
     int code = co_await migrate_under_lock();
@@ -201,26 +209,28 @@ class MigrationRun {
     co_return code;
   }
 
- private:
-  int check_history(const History& history) {
-    if (!history.failure) return 0;
-    if (history.failure->stopped) return report_stop(stop_);
-    return fail(ExitCode::kMigrationFailed,
-                fmt::format("cannot read {}: {}", table_.quoted(), history.failure->message));
+  // A failed query: a stop request, a lost connection (start over), or an error (65).
+  int failed(const PgFailure& failure, const std::string& what) {
+    if (failure.stopped) return report_stop(stop_);
+    if (failure.connection_lost) {
+      lost_reason_ = failure.message;
+      return kConnectionLost;
+    }
+    return fail(ExitCode::kMigrationFailed, fmt::format("{}: {}", what, failure.message));
   }
 
   // The fast path, without the lock: no file pending or changed, and the command's fingerprint
   // unchanged. Replicas 2..N of a rollout start their app here.
-  Task<bool> nothing_to_do(const MigrationPlan& plan) {
+  Task<bool> nothing_to_do(const MigrationPlan& plan, std::optional<PgFailure>& failure) {
     if (!plan.pending.empty() || (!plan.changed.empty() && !settings_.allow_changed)) co_return false;
     if (!settings_.command.empty()) {
       if (!fingerprint_) co_return false;
-      const std::optional<std::string> stored = co_await stored_fingerprint(conn_, table_, command_text_);
+      const std::optional<std::string> stored = co_await stored_fingerprint(conn_, table_, command_text_, failure);
       if (stored != fingerprint_) co_return false;
       log::info("skipped the migrate command: its fingerprint is unchanged since it last succeeded",
                 {{"fingerprint", short_checksum(*fingerprint_)}, {"command", command_text_}});
     }
-    log::info("migrations are up to date", {{"files", std::to_string(files_.size())}});
+    log::info("migrations are up to date", {{"files", files_.size()}});
     co_return true;
   }
 
@@ -229,11 +239,7 @@ class MigrationRun {
       lock_key_ = *settings_.lock_key;
     } else {
       QueryResult database = co_await conn_.query("SELECT current_database()");
-      if (!database.ok()) {
-        if (database.failure->stopped) co_return report_stop(stop_);
-        co_return fail(ExitCode::kMigrationFailed,
-                       fmt::format("cannot read the database name: {}", database.failure->message));
-      }
+      if (!database.ok()) co_return failed(*database.failure, "cannot read the database name");
       lock_key_ = default_lock_key(database.rows.at(0).at(0).value_or(""), settings_.table);
     }
     LockOutcome locked = co_await acquire_migration_lock(conn_, lock_key_, settings_.timeout, config_.backoff);
@@ -248,52 +254,79 @@ class MigrationRun {
       case LockStatus::kFailed:
         break;
     }
-    co_return fail(ExitCode::kMigrationFailed, fmt::format("could not take the migration lock: {}", locked.error));
+    co_return failed(*locked.failure, "could not take the migration lock");
   }
 
   Task<int> migrate_under_lock() {
     const std::string create = table_.create_sql();
     QueryResult created = co_await conn_.query(create);
-    if (!created.ok()) {
-      if (created.failure->stopped) co_return 0;
-      co_return fail(ExitCode::kMigrationFailed,
-                     fmt::format("cannot create {}: {}", table_.quoted(), created.failure->message));
-    }
+    if (!created.ok()) co_return failed(*created.failure, fmt::format("cannot create {}", table_.quoted()));
     // Read again under the lock: the replica we waited for has applied what we saw pending.
     History history = co_await read_history(conn_, table_);
-    if (int code = check_history(history); code != 0) co_return code;
+    if (history.failure) co_return failed(*history.failure, fmt::format("cannot read {}", table_.quoted()));
     MigrationPlan plan = plan_migrations(files_, history.rows);
     if (int code = check_plan(plan, settings_); code != 0) co_return code;
-    // Every pending file is checked before the first is sent: psql-only syntax stops them all.
-    std::vector<std::vector<SqlStatement>> statements;
-    for (const MigrationFile* file : plan.pending) {
-      auto split = split_migration(*file);
-      if (!split) co_return fail(split.failure().code, split.error());
-      for (int line : split->skipped_lines)
-        log::debug("left out a psql-only line", {{"file", file->filename}, {"line", std::to_string(line)}});
-      statements.push_back(std::move(split->statements));
-    }
+    auto statements = split_pending(plan);
+    if (!statements) co_return fail(statements.failure().code, statements.error());
     for (std::size_t index = 0; index < plan.pending.size(); ++index) {
-      const MigrationFile* file = plan.pending[index];
-      ApplyStatus status = co_await apply_migration(conn_, *file, statements[index], table_);
-      if (status == ApplyStatus::kStopped) co_return 0;
-      if (status == ApplyStatus::kFailed) co_return kMigrationFailed;
+      if (int code = co_await apply(*plan.pending[index], (*statements)[index]); code != 0) co_return code;
     }
     if (settings_.directory && plan.pending.empty()) {
-      log::info("no pending migration files", {{"files", std::to_string(files_.size())}});
+      log::info("no pending migration files", {{"files", files_.size()}});
     }
     if (!settings_.command.empty()) co_return co_await run_migrate_command();
     co_return 0;
   }
 
+  Task<int> apply(const MigrationFile& file, const std::vector<SqlStatement>& statements) {
+    ApplyOptions options{.lock_timeout = settings_.ddl_lock_timeout,
+                         .lock_retries = settings_.ddl_lock_retries,
+                         .backoff = config_.backoff};
+    if (file.no_transaction && interrupted_.version == file.version) options.interrupted_at = interrupted_.statement;
+    ApplyResult result = co_await apply_migration(conn_, file, statements, table_, options);
+    switch (result.status) {
+      case ApplyStatus::kApplied:
+        ++applied_;
+        interrupted_ = {};
+        co_return 0;
+      case ApplyStatus::kStopped:
+        co_return 0;  // run_once reports the stop
+      case ApplyStatus::kFailed:
+        co_return kMigrationFailed;
+      case ApplyStatus::kConnectionLost:
+        break;
+    }
+    lost_reason_ = result.reason;
+    interrupted_.losses = interrupted_.version == file.version ? interrupted_.losses + 1 : 1;
+    interrupted_.version = file.version;
+    interrupted_.statement = result.statement;
+    if (interrupted_.losses >= kMaxLossesPerFile) {
+      co_return fail(ExitCode::kMigrationFailed,
+                     fmt::format("migration {} lost the connection {} times in a row (last at statement {}: {}); it "
+                                 "may be what brings the server down",
+                                 file.filename, interrupted_.losses, result.statement, result.reason));
+    }
+    if (file.no_transaction && result.statement > 0) {
+      log::warn(fmt::format("migration {} is a no-transaction file and was interrupted at statement {}: the "
+                            "statements before it stay applied, and the file runs again from its start",
+                            file.filename, result.statement),
+                {{"file", file.filename}, {"statement_number", result.statement}});
+    }
+    co_return kConnectionLost;
+  }
+
   Task<int> run_migrate_command() {
+    std::optional<PgFailure> failure;
     std::optional<std::string> stored;
-    if (fingerprint_) stored = co_await stored_fingerprint(conn_, table_, command_text_);
+    if (fingerprint_) stored = co_await stored_fingerprint(conn_, table_, command_text_, failure);
+    if (failure && failure->connection_lost) co_return failed(*failure, "cannot read the fingerprint");
     if (fingerprint_ && stored == fingerprint_) {
       log::info("skipped the migrate command: another replica ran it for this fingerprint",
                 {{"fingerprint", short_checksum(*fingerprint_)}, {"command", command_text_}});
       co_return 0;
     }
+    // The command owns its connection: a failure of it is the command's exit code (65), not a
+    // lost connection of ours.
     const int code = co_await supervisor_.run(settings_.command, ChildRole::kMigration);
     if (stop_.requested()) co_return 0;
     if (code != 0) {
@@ -310,6 +343,13 @@ class MigrationRun {
     co_return 0;
   }
 
+  // The no-transaction file (if any) whose run lost the connection, and where.
+  struct Interruption {
+    std::int64_t version = -1;
+    std::size_t statement = 0;
+    int losses = 0;
+  };
+
   const Config& config_;
   const MigrationSettings& settings_;
   Supervisor& supervisor_;
@@ -320,11 +360,14 @@ class MigrationRun {
   std::vector<MigrationFile> files_;
   std::optional<std::string> fingerprint_;
   std::int64_t lock_key_ = 0;
+  int applied_ = 0;
+  std::string lost_reason_;
+  Interruption interrupted_;
 };
 
 }  // namespace
 
-Task<int> run_migrations(const Config& config, Supervisor& supervisor, StopRequest& stop) {
+Task<MigrationOutcome> run_migrations(const Config& config, Supervisor& supervisor, StopRequest& stop) {
   MigrationRun run(config, supervisor, stop, co_await asio::this_coro::executor);
   co_return co_await run.run();
 }

@@ -7,11 +7,18 @@
 
 namespace pginit {
 
+struct MigrationOutcome {
+  int exit_code = 0;  ///< 0, or the exit code to end with (65, 69, 77, 78, 128+N)
+  int applied = 0;    ///< migration files this run applied
+};
+
 /// Runs the migrate phase described by config.migrations: loads and checks the files, connects
 /// (waiting for a primary), takes the advisory lock unless there is provably nothing to do,
 /// applies pending files, runs the migrate command unless its fingerprint is unchanged, releases
-/// the lock. --dry-run / --status print and change nothing. Returns 0 or the exit code to end
-/// with (65, 69, 77, 78, 128+N); logs its own errors.
-Task<int> run_migrations(const Config& config, Supervisor& supervisor, StopRequest& stop);
+/// the lock. When the connection is lost on the way (a restart, a failover, a terminated backend,
+/// a dead link), it waits for the primary again and starts over from the top; an interrupted
+/// transaction was rolled back by the server, so nothing is applied twice. --dry-run / --status
+/// print and change nothing. Logs its own errors.
+Task<MigrationOutcome> run_migrations(const Config& config, Supervisor& supervisor, StopRequest& stop);
 
 }  // namespace pginit

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <random>
 
 #include <fmt/format.h>
 
 #include "log.h"
+#include "migrations/blockers.h"
 
 namespace pginit {
 namespace {
@@ -33,8 +35,8 @@ std::string first_line_of(std::string_view statement) {
   return std::string(line);
 }
 
-void log_failure(const MigrationFile& file, const SqlStatement& statement, std::size_t index,
-                 const PgFailure& failure) {
+void log_failure(const MigrationFile& file, const SqlStatement& statement, std::size_t index, const PgFailure& failure,
+                 const ApplyOptions& options) {
   int line = statement.line;
   if (failure.position) line += line_of_position(statement.text, *failure.position) - 1;
   std::string message =
@@ -43,6 +45,13 @@ void log_failure(const MigrationFile& file, const SqlStatement& statement, std::
   if (file.no_transaction && index > 0) {
     message += fmt::format("; this is a no-transaction file: its first {} statement(s) stay applied", index);
   }
+  if (file.no_transaction && options.interrupted_at) {
+    message += fmt::format(
+        "; an earlier attempt lost its connection at statement {} of this file, so statements up to there may "
+        "already be applied: write no-transaction files to be idempotent (CREATE INDEX CONCURRENTLY IF NOT "
+        "EXISTS, DROP INDEX IF EXISTS for an INVALID index)",
+        *options.interrupted_at);
+  }
   if (is_create_index_concurrently(statement.text)) {
     message +=
         "; CREATE INDEX CONCURRENTLY may have left an INVALID index: find it with "
@@ -50,71 +59,139 @@ void log_failure(const MigrationFile& file, const SqlStatement& statement, std::
         "before the next run";
   }
   log::error(message + " (exit 65)", {{"file", file.filename},
-                                      {"line", std::to_string(line)},
+                                      {"line", line},
+                                      {"statement_number", index + 1},
                                       {"sqlstate", failure.sqlstate},
                                       {"statement", first_line_of(statement.text)},
                                       {"hint", failure.hint}});
 }
 
-}  // namespace
+// One run of a file, from BEGIN to the history row.
+struct Run {
+  ApplyResult result;
+  bool lock_timed_out = false;    ///< a statement waited longer than lock_timeout: try the file again
+  std::vector<Blocker> blockers;  ///< who held the lock it waited for
+};
 
-Task<ApplyStatus> apply_migration(PgConn& conn, const MigrationFile& file, const std::vector<SqlStatement>& statements,
-                                  const HistoryTable& history) {
-  const auto started = std::chrono::steady_clock::now();
-  const bool transactional = !file.no_transaction;
-  log::info(fmt::format("applying migration {}", file.filename), {{"version", std::to_string(file.version)},
-                                                                  {"statements", std::to_string(statements.size())},
-                                                                  {"transaction", transactional ? "yes" : "no"}});
+class FileRun {
+ public:
+  FileRun(PgConn& conn, const MigrationFile& file, const std::vector<SqlStatement>& statements,
+          const HistoryTable& history, const ApplyOptions& options, std::chrono::steady_clock::time_point started)
+      : conn_(conn), file_(file), statements_(statements), history_(history), options_(options), started_(started) {}
 
-  auto abandon = [&](const PgFailure& failure) -> Task<ApplyStatus> {
+  Task<Run> run() {
+    const bool transactional = !file_.no_transaction;
+    const bool lock_timeout = transactional && options_.lock_timeout.count() > 0;
+    if (transactional) {
+      // The lock timeout goes with BEGIN in one round trip; SET LOCAL ends with the transaction.
+      const std::string begin =
+          lock_timeout ? fmt::format("BEGIN; SET LOCAL lock_timeout = '{}ms'", options_.lock_timeout.count()) : "BEGIN";
+      QueryResult begun = co_await conn_.query(begin);
+      if (!begun.ok()) co_return co_await abandon(*begun.failure, 0);
+    }
+    for (std::size_t index = 0; index < statements_.size(); ++index) {
+      std::optional<BlockerWatch> watch;
+      if (lock_timeout) watch.emplace(conn_, options_.lock_timeout / 2);
+      QueryResult result = co_await conn_.query(statements_[index].text);
+      if (result.ok()) continue;
+      const PgFailure& failure = *result.failure;
+      if (lock_timeout && failure.sqlstate == "55P03") {
+        Run timed_out = co_await abandon(failure, index + 1);
+        timed_out.lock_timed_out = timed_out.result.status == ApplyStatus::kFailed;
+        timed_out.blockers = watch->seen();
+        co_return timed_out;
+      }
+      if (!failure.stopped && !failure.connection_lost) log_failure(file_, statements_[index], index, failure, options_);
+      co_return co_await abandon(failure, index + 1);
+    }
+    const auto duration = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started_);
+    const QueryParams row{std::to_string(file_.version), file_.name, file_.checksum, std::to_string(duration.count())};
+    const std::string insert = history_.insert_sql();
+    QueryResult recorded = co_await conn_.query(insert, row);
+    if (!recorded.ok()) {
+      if (!recorded.failure->stopped && !recorded.failure->connection_lost) {
+        log::error(fmt::format("could not record migration {} in {}: {} (exit 65)", file_.filename, history_.quoted(),
+                               recorded.failure->message));
+      }
+      co_return co_await abandon(*recorded.failure, statements_.size());
+    }
+    if (transactional) {
+      QueryResult committed = co_await conn_.query("COMMIT");
+      if (!committed.ok()) {
+        if (!committed.failure->stopped && !committed.failure->connection_lost) {
+          log::error(
+              fmt::format("migration {} failed at COMMIT: {} (exit 65)", file_.filename, committed.failure->message));
+        }
+        co_return co_await abandon(*committed.failure, statements_.size());
+      }
+    }
+    // A session-level SET in the file (pg_dump starts with search_path = '') would leak into the
+    // next file; RESET ALL keeps the advisory lock, which DISCARD ALL would drop. The file is
+    // committed: should this fail, the next query notices.
+    const std::string reset = fmt::format("RESET ALL; {}", kMigrationSessionSql);
+    co_await conn_.query(reset);
+    log::info(fmt::format("applied migration {} in {}", file_.filename, format_duration(duration)),
+              {{"version", file_.version}, {"duration_ms", duration.count()}});
+    co_return Run{};
+  }
+
+ private:
+  Task<Run> abandon(const PgFailure& failure, std::size_t statement) {
+    Run run;
     if (failure.stopped) {
       // The backend would otherwise run the statement to its end, holding its locks and ours.
-      co_await conn.cancel_running_query(kCancelTimeout);
-      co_return ApplyStatus::kStopped;
+      co_await conn_.cancel_running_query(kCancelTimeout);
+      run.result.status = ApplyStatus::kStopped;
+      co_return run;
     }
-    if (conn.in_transaction()) co_await conn.query("ROLLBACK");
-    co_return ApplyStatus::kFailed;
-  };
+    if (failure.connection_lost) {
+      run.result = ApplyResult{ApplyStatus::kConnectionLost, statement, failure.message};
+      co_return run;
+    }
+    if (conn_.in_transaction()) co_await conn_.query("ROLLBACK");
+    run.result.status = ApplyStatus::kFailed;
+    co_return run;
+  }
 
-  if (transactional) {
-    QueryResult begun = co_await conn.query("BEGIN");
-    if (!begun.ok()) co_return co_await abandon(*begun.failure);
-  }
-  for (std::size_t index = 0; index < statements.size(); ++index) {
-    QueryResult result = co_await conn.query(statements[index].text);
-    if (!result.ok()) {
-      if (!result.failure->stopped) log_failure(file, statements[index], index, *result.failure);
-      co_return co_await abandon(*result.failure);
+  PgConn& conn_;
+  const MigrationFile& file_;
+  const std::vector<SqlStatement>& statements_;
+  const HistoryTable& history_;
+  const ApplyOptions& options_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace
+
+Task<ApplyResult> apply_migration(PgConn& conn, const MigrationFile& file, const std::vector<SqlStatement>& statements,
+                                  const HistoryTable& history, const ApplyOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  log::info(fmt::format("applying migration {}", file.filename), {{"version", file.version},
+                                                                  {"statements", statements.size()},
+                                                                  {"transaction", file.no_transaction ? "no" : "yes"}});
+  std::minstd_rand random(std::random_device{}());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  FileRun file_run(conn, file, statements, history, options, started);
+  for (int retry = 1;; ++retry) {
+    Run run = co_await file_run.run();
+    if (!run.lock_timed_out) co_return run.result;
+    const std::string blockers = describe_blockers(run.blockers);
+    if (retry > options.lock_retries) {
+      log::error(fmt::format("migration {} did not get its lock within {}, {} times: it is held by {} (exit 65)",
+                             file.filename, format_duration(options.lock_timeout), retry, blockers),
+                 {{"file", file.filename}, {"statement_number", run.result.statement}});
+      co_return ApplyResult{ApplyStatus::kFailed};
     }
+    const Duration delay = next_delay(retry, Cost::kCostly, options.backoff, unit(random));
+    log::warn(fmt::format("migration {} waited {} for a lock held by {}: rolled back, trying again in {} "
+                          "(retry {} of {})",
+                          file.filename, format_duration(options.lock_timeout), blockers, format_duration(delay), retry,
+                          options.lock_retries),
+              {{"file", file.filename}, {"statement_number", run.result.statement}, {"retry", retry}});
+    for (const Blocker& blocker : run.blockers)
+      log::debug("the blocking session's last query", {{"pid", blocker.pid}, {"query", blocker.query}});
+    if (!co_await sleep_for(delay)) co_return ApplyResult{ApplyStatus::kStopped};
   }
-  const auto duration = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
-  const QueryParams row{std::to_string(file.version), file.name, file.checksum, std::to_string(duration.count())};
-  const std::string insert = history.insert_sql();
-  QueryResult recorded = co_await conn.query(insert, row);
-  if (!recorded.ok()) {
-    if (!recorded.failure->stopped) {
-      log::error(fmt::format("could not record migration {} in {}: {} (exit 65)", file.filename, history.quoted(),
-                             recorded.failure->message));
-    }
-    co_return co_await abandon(*recorded.failure);
-  }
-  if (transactional) {
-    QueryResult committed = co_await conn.query("COMMIT");
-    if (!committed.ok()) {
-      if (!committed.failure->stopped) {
-        log::error(
-            fmt::format("migration {} failed at COMMIT: {} (exit 65)", file.filename, committed.failure->message));
-      }
-      co_return co_await abandon(*committed.failure);
-    }
-  }
-  // A session-level SET in the file (pg_dump starts with search_path = '') would leak into the
-  // next file; RESET ALL keeps the advisory lock, which DISCARD ALL would drop.
-  const std::string reset = fmt::format("RESET ALL; {}", kMigrationSessionSql);
-  if (QueryResult reset_done = co_await conn.query(reset); !reset_done.ok()) co_return co_await abandon(*reset_done.failure);
-  log::info(fmt::format("applied migration {} in {}", file.filename, format_duration(duration)),
-            {{"version", std::to_string(file.version)}, {"duration_ms", std::to_string(duration.count())}});
-  co_return ApplyStatus::kApplied;
 }
 
 }  // namespace pginit

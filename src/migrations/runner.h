@@ -1,6 +1,12 @@
 #pragma once
 // Applying one migration file over pginit's own connection.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "async.h"
+#include "backoff.h"
 #include "migrations/history.h"
 #include "migrations/plan.h"
 #include "migrations/sql_split.h"
@@ -8,21 +14,40 @@
 
 namespace pginit {
 
-enum class ApplyStatus { kApplied, kFailed, kStopped };
-
 /// The session settings of pginit's migration connection. Should pginit die mid-statement
 /// (SIGKILL, OOM), the server notices within a second and ends the statement, its transaction and
 /// the migration lock, instead of running it to completion (PG 14+).
 inline constexpr std::string_view kMigrationSessionSql = "SET client_connection_check_interval = 1000";
 
+enum class ApplyStatus { kApplied, kFailed, kStopped, kConnectionLost };
+
+struct ApplyOptions {
+  Duration lock_timeout{5000};  ///< --ddl-lock-timeout: SET LOCAL lock_timeout in transactional files; 0 = off
+  int lock_retries = 10;        ///< --ddl-lock-retries: how often a file that timed out is run again
+  BackoffPolicy backoff;        ///< the delay between those runs
+  /// Set when an earlier run of the phase lost its connection during this no-transaction file,
+  /// at this (1-based) statement: a failure now is probably a statement that did commit then.
+  std::optional<std::size_t> interrupted_at;
+};
+
+struct ApplyResult {
+  ApplyStatus status = ApplyStatus::kApplied;
+  std::size_t statement = 0;  ///< for kConnectionLost: the 1-based statement in flight (0: before the first)
+  std::string reason;         ///< for kConnectionLost: what the connection said
+};
+
 /// Applies `file`, already split into `statements` (views into file.content), statement by
-/// statement: inside one transaction together with its history row,
-/// or, for "-- pginit:no-transaction" files, each statement on its own and the history row
-/// last. Afterwards every setting the file made (a pg_dump's search_path = '', say) is reset, so
-/// the next file starts from the connection's defaults as it would under psql. On an SQL error rolls back, logs file, line, statement, SQLSTATE and message (and, for
-/// CREATE INDEX CONCURRENTLY, how to drop the INVALID index it may leave). On a stop request,
+/// statement: inside one transaction together with its history row, or, for
+/// "-- pginit:no-transaction" files, each statement on its own and the history row last.
+/// Afterwards every setting the file made (a pg_dump's search_path = '', say) is reset, so the next
+/// file starts from the connection's defaults as it would under psql.
+/// A transactional file whose statement waits longer than options.lock_timeout for a lock
+/// (55P03) is rolled back and run again after a backoff, up to options.lock_retries times; the
+/// sessions that blocked it are logged. On an SQL error rolls back and logs file, line, statement,
+/// SQLSTATE and message (for CREATE INDEX CONCURRENTLY also how to drop the INVALID index it may
+/// leave). A lost connection is not logged here: the caller retries the phase. On a stop request,
 /// cancels the running statement on the server; the caller then closes the connection.
-Task<ApplyStatus> apply_migration(PgConn& conn, const MigrationFile& file, const std::vector<SqlStatement>& statements,
-                                  const HistoryTable& history);
+Task<ApplyResult> apply_migration(PgConn& conn, const MigrationFile& file, const std::vector<SqlStatement>& statements,
+                                  const HistoryTable& history, const ApplyOptions& options);
 
 }  // namespace pginit

@@ -28,4 +28,9 @@ class Sha256 {
 /// sha256 of `bytes` as hex.
 std::string sha256_hex(std::string_view bytes);
 
+/// The first 12 hex digits of a checksum, for log lines and tables.
+inline std::string short_checksum(const std::string& checksum) {
+  return checksum.substr(0, 12);
+}
+
 }  // namespace pginit

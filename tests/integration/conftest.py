@@ -1,4 +1,5 @@
 """Shared fixtures: a throwaway Postgres 15 and a runner for the real pginit binary."""
+import json
 import os
 import subprocess
 import time
@@ -31,10 +32,23 @@ def clean_env(extra=None):
     return env
 
 
+# Log fields that hold integers: in JSON logs they must be JSON numbers, not strings.
+NUMERIC_FIELDS = {"attempt", "attempts", "elapsed_ms", "waited_ms", "duration_ms", "wait_ms", "migrations_ms", "pid",
+                  "exit_code", "version", "statements", "files", "line", "lock_key", "applied", "retry", "statement_number"}
+
+
 def assert_no_secret(*outputs):
+    """Checks everything pginit printed: no password anywhere, and every JSON log line parses, with
+    its integer fields as numbers. Every run in the suite goes through here."""
     for output in outputs:
         for secret in SECRETS:
             assert secret not in (output or ""), f"a password leaked into pginit's output:\n{output}"
+        for line in (output or "").splitlines():
+            if not line.startswith("{"):
+                continue
+            record = json.loads(line)
+            for key in NUMERIC_FIELDS & record.keys():
+                assert isinstance(record[key], int), f"{key} should be a JSON number in {line}"
 
 
 class Run:

@@ -17,8 +17,8 @@ from pgserver import PG_BIN, PgServer
 DUMPS_DIR = os.path.join(os.path.dirname(__file__), "..", "realworld-sql")
 DUMPS = sorted(name for name in os.listdir(DUMPS_DIR) if name.endswith(".sql"))
 # What pginit and psql -1 send around a file's own statements.
-BOOKKEEPING = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|SELECT NOT pg_is_in_recovery\(\)|SET client_connection_check_interval"
-                         r".*|RESET ALL.*|SET LOCAL lock_timeout.*|SELECT version, name, checksum FROM .*|"
+BOOKKEEPING = re.compile(r"^(BEGIN(; SET LOCAL lock_timeout = '\d+ms')?|COMMIT|ROLLBACK|SELECT NOT pg_is_in_recovery\(\)|SET client_connection_check_interval"
+                         r".*|RESET ALL.*|SELECT version, name, checksum FROM .*|"
                          r"SELECT current_database\(\)|CREATE SCHEMA IF NOT EXISTS \"public\";.*)$", re.S)
 
 

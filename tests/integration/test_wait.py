@@ -153,7 +153,7 @@ def test_json_logs_have_the_same_fields(pg):
     lines = [json.loads(line) for line in result.stderr.splitlines()]
     assert lines[0]["level"] == "info" and "waiting for postgres" in lines[0]["msg"]
     ready = [line for line in lines if "is ready after" in line["msg"]]
-    assert ready and ready[0]["attempts"] == "1"
+    assert ready and ready[0]["attempts"] == 1 and isinstance(ready[0]["elapsed_ms"], int)
 
 
 def test_passwords_never_appear_even_at_debug_level(pg):
@@ -213,3 +213,11 @@ def test_too_many_connections_is_retried_until_a_slot_frees_up():
         assert "too many clients" in result.stderr
     finally:
         server.destroy()
+
+
+def test_help_and_readme_say_the_same_about_allow_changed():
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    row = next(line for line in readme.splitlines() if line.startswith("| `--allow-changed`"))
+    meaning = row.split("|")[4].strip()
+    help_line = next(line for line in run_pginit(["--help"]).stdout.splitlines() if "--allow-changed" in line)
+    assert help_line.split("--allow-changed", 1)[1].strip() == meaning

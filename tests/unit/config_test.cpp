@@ -250,3 +250,29 @@ TEST_CASE("config: --help and --version need nothing else") {
   CHECK(World{}.parse({"--version"})->show_version);
   CHECK(usage_text().find("--migrate-cmd") != std::string::npos);
 }
+
+TEST_CASE("config: --ddl-lock-timeout and --ddl-lock-retries") {
+  World world;
+  auto defaults = world.parse({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->migrations.ddl_lock_timeout == 5000ms);
+  CHECK(defaults->migrations.ddl_lock_retries == 10);
+  auto set = world.parse({"--ddl-lock-timeout", "500ms", "--ddl-lock-retries=3"});
+  REQUIRE(set.ok());
+  CHECK(set->migrations.ddl_lock_timeout == 500ms);
+  CHECK(set->migrations.ddl_lock_retries == 3);
+  CHECK(world.parse({"--ddl-lock-timeout", "0"})->migrations.ddl_lock_timeout == 0ms);
+  auto bad = world.parse({"--ddl-lock-retries", "-1"});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.failure().code == ExitCode::kUsage);
+  CHECK(bad.error() == "--ddl-lock-retries: expected a count (0 or more), got \"-1\"");
+}
+
+TEST_CASE("config: the migration connection gets keepalive defaults, the wait's does not") {
+  World world;
+  auto config = world.parse({"--dsn", "host=db keepalives_idle=4"});
+  REQUIRE(config.ok());
+  CHECK(find_param(config->migrations.conn_params, "keepalives_idle") == "4");
+  CHECK(find_param(config->migrations.conn_params, "tcp_user_timeout") == "30000");
+  CHECK_FALSE(find_param(config->conn_params, "tcp_user_timeout"));
+}

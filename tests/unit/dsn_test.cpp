@@ -44,3 +44,15 @@ TEST_CASE("dsn: short secrets are redacted only as whole words") {
   CHECK(redact("exit 77 and x", {"x"}) == "exit 77 and ***");
   CHECK(redact("pw is abc.", {"abc"}) == "pw is ***.");
 }
+
+TEST_CASE("dsn: migrations get TCP keepalive defaults, and the DSN's own values win") {
+  ConnParams params{{"host", "db"}, {"keepalives_idle", "2"}};
+  ConnParams with = with_keepalive_defaults(params);
+  CHECK(find_param(with, "host") == "db");
+  CHECK(find_param(with, "keepalives_idle") == "2");
+  CHECK(find_param(with, "keepalives") == "1");
+  CHECK(find_param(with, "keepalives_interval") == "5");
+  CHECK(find_param(with, "keepalives_count") == "3");
+  CHECK(find_param(with, "tcp_user_timeout") == "30000");
+  CHECK(with.size() == 6);
+}

@@ -1,0 +1,72 @@
+#include "migrations/blockers.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+namespace pginit {
+namespace {
+
+constexpr Duration kLookTimeout{2000};
+constexpr std::string_view kBlockersSql =
+    "SELECT a.pid, coalesce(a.state, ''), coalesce(a.application_name, ''), "
+    "coalesce(to_char(a.query_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
+    "coalesce(round(extract(epoch FROM now() - a.xact_start))::text, ''), coalesce(a.query, '') "
+    "FROM pg_stat_activity a WHERE a.pid = ANY(pg_blocking_pids($1::int)) ORDER BY a.pid";
+
+}  // namespace
+
+std::string describe_blockers(const std::vector<Blocker>& blockers) {
+  if (blockers.empty()) return "an unknown session";
+  std::string text;
+  for (const Blocker& blocker : blockers) {
+    if (!text.empty()) text += "; ";
+    text += fmt::format("pid {} (state={}, application_name={}, query_start={}", blocker.pid,
+                        blocker.state.empty() ? "?" : blocker.state, blocker.application_name,
+                        blocker.query_start.empty() ? "?" : blocker.query_start);
+    if (!blocker.transaction_age.empty()) text += fmt::format(", transaction open {}s", blocker.transaction_age);
+    text += ")";
+  }
+  return text;
+}
+
+struct BlockerWatch::State {
+  explicit State(asio::any_io_executor executor) : timer(executor) {}
+  asio::steady_timer timer;
+  std::vector<Blocker> blockers;
+};
+
+namespace {
+
+// `conn` is only touched while the statement it runs still waits: a finished statement cancels the
+// timer first.
+Task<void> look(PgConn& conn, int backend_pid, std::shared_ptr<BlockerWatch::State> state) {
+  auto [error] = co_await state->timer.async_wait(kAsValues);
+  if (error) co_return;
+  const QueryParams params{std::to_string(backend_pid)};
+  QueryResult result = co_await conn.query_aside(kBlockersSql, params, kLookTimeout);
+  if (!result.ok()) co_return;
+  for (const Row& row : result.rows) {
+    state->blockers.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or(""), row[3].value_or(""),
+                               row[4].value_or(""), row[5].value_or("")});
+  }
+}
+
+}  // namespace
+
+BlockerWatch::BlockerWatch(PgConn& conn, Duration after)
+    : state_(std::make_shared<State>(conn.executor())) {
+  state_->timer.expires_after(after);
+  asio::co_spawn(conn.executor(), look(conn, conn.backend_pid(), state_), asio::detached);
+}
+
+BlockerWatch::~BlockerWatch() {
+  state_->timer.cancel();
+}
+
+const std::vector<Blocker>& BlockerWatch::seen() const {
+  return state_->blockers;
+}
+
+}  // namespace pginit
