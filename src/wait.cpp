@@ -63,6 +63,7 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
     Duration budget = request.connect_timeout;
     if (has_deadline) budget = std::clamp(request.timeout - since(started), Duration{1}, budget);
     bool stopped = false;
+    const auto attempt_started = Clock::now();
     std::optional<Verdict> verdict = co_await attempt_once(conn, request, budget, stopped);
     if (stopped || co_await stop_requested()) co_return WaitOutcome{.stopped = true};
     if (!verdict) {
@@ -87,7 +88,10 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
                  {{"attempts", attempt}});
       co_return WaitOutcome{.code = ExitCode::kNotReady};
     }
-    Duration delay = next_delay(attempt, verdict->cost, request.backoff, unit(random));
+    // The backoff counts from the attempt's start: one that used up its --connect-timeout (packets
+    // dropped, a hung server) has waited long enough, and the next one starts at once.
+    Duration delay = std::max(Duration{0}, next_delay(attempt, verdict->cost, request.backoff, unit(random)) -
+                                               since(attempt_started));
     if (has_deadline) delay = std::min(delay, request.timeout - elapsed);
     log::debug(
         "attempt failed",

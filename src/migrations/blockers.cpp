@@ -22,9 +22,14 @@ std::string describe_blockers(const std::vector<Blocker>& blockers) {
   std::string text;
   for (const Blocker& blocker : blockers) {
     if (!text.empty()) text += "; ";
-    text += fmt::format("pid {} (state={}, application_name={}, query_start={}", blocker.pid,
-                        blocker.state.empty() ? "?" : blocker.state, blocker.application_name,
-                        blocker.query_start.empty() ? "?" : blocker.query_start);
+    text += fmt::format("pid {} (", blocker.pid);
+    if (blocker.state.empty()) {
+      // pg_stat_activity hides other roles' sessions from a role without pg_read_all_stats.
+      text += fmt::format("application_name={}, more with pg_read_all_stats)", blocker.application_name);
+      continue;
+    }
+    text += fmt::format("state={}, application_name={}, query_start={}", blocker.state, blocker.application_name,
+                        blocker.query_start);
     if (!blocker.transaction_age.empty()) text += fmt::format(", transaction open {}s", blocker.transaction_age);
     text += ")";
   }

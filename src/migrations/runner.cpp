@@ -98,6 +98,7 @@ class FileRun {
       if (lock_timeout && failure.sqlstate == "55P03") {
         Run timed_out = co_await abandon(failure, index + 1);
         timed_out.lock_timed_out = timed_out.result.status == ApplyStatus::kFailed;
+        timed_out.result.statement = index + 1;
         timed_out.blockers = watch->seen();
         co_return timed_out;
       }

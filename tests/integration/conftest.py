@@ -59,19 +59,19 @@ class Run:
         return f"Run(rc={self.returncode}, stderr={self.stderr!r}, stdout={self.stdout!r})"
 
 
-def run_pginit(args, env=None, timeout=60, cwd=None):
-    """Runs pginit to completion; checks that no password appears in what it printed."""
+def run_pginit(args, env=None, timeout=60, cwd=None, prefix=()):
+    """Runs pginit (after `prefix`, e.g. `ip netns exec NS`) to completion; checks what it printed."""
     started = time.monotonic()
-    proc = subprocess.run([PGINIT] + list(args), env=clean_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=timeout, cwd=cwd)
+    proc = subprocess.run(list(prefix) + [PGINIT] + list(args), env=clean_env(env), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=timeout, cwd=cwd)
     assert_no_secret(proc.stdout, proc.stderr)
     return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
 
 
-def start_pginit(args, env=None, **kwargs):
+def start_pginit(args, env=None, prefix=(), **kwargs):
     kwargs.setdefault("stdout", subprocess.PIPE)
     kwargs.setdefault("stderr", subprocess.PIPE)
-    return subprocess.Popen([PGINIT] + list(args), env=clean_env(env), text=True, **kwargs)
+    return subprocess.Popen(list(prefix) + [PGINIT] + list(args), env=clean_env(env), text=True, **kwargs)
 
 
 def finish(proc, timeout=30):

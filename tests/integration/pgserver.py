@@ -24,10 +24,13 @@ def free_port():
 
 
 class PgServer:
-    """initdb + pg_ctl in a temp dir, as the non-root user 'postgres', on a free loopback port."""
+    """initdb + pg_ctl in a temp dir, as the non-root user 'postgres', on a free loopback port; with
+    `netns`, inside that network namespace (the test's own), reached there on 127.0.0.1 and from the
+    test through its Unix socket."""
 
-    def __init__(self, port=None, extra_conf=""):
+    def __init__(self, port=None, extra_conf="", netns=None):
         self.port = port or free_port()
+        self.prefix = ["ip", "netns", "exec", netns] if netns else []
         self.dir = tempfile.mkdtemp(prefix="pginit-pg-")
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "server.log")
@@ -48,7 +51,7 @@ class PgServer:
         self.superuser_password = SUPERUSER_PASSWORD
 
     def _as_postgres(self, argv, **kwargs):
-        return subprocess.run(["runuser", "-u", "postgres", "--"] + argv, check=True, cwd=self.dir,
+        return subprocess.run(self.prefix + ["runuser", "-u", "postgres", "--"] + argv, check=True, cwd=self.dir,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
 
     def start(self, wait=True):
@@ -60,9 +63,13 @@ class PgServer:
 
     def stop(self):
         if self.running:
-            subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D", self.data, "-m",
-                            "immediate", "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(self.prefix + ["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D", self.data, "-m",
+                                          "immediate", "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.running = False
+
+    def restart_immediately(self):
+        """pg_ctl restart -m immediate: every session dies at once, as in a crash or a failover."""
+        self._as_postgres([f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", self.log, "-m", "immediate", "-w", "restart"])
 
     def destroy(self):
         self.stop()
@@ -70,8 +77,9 @@ class PgServer:
 
     def psql(self, sql, db="postgres", user="postgres", check=True):
         env = dict(os.environ, PGPASSWORD=SUPERUSER_PASSWORD if user == "postgres" else APP_PASSWORD)
-        out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
-                              str(self.port), "-U", user, "-d", db, "-c", sql],
+        host = self.dir if self.prefix else "127.0.0.1"  # in a namespace: its Unix socket, outside any fault
+        out = subprocess.run(self.prefix + [f"{PG_BIN}/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", host,
+                                            "-p", str(self.port), "-U", user, "-d", db, "-c", sql],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if check and out.returncode != 0:
             raise RuntimeError(f"psql failed: {out.stderr}")
@@ -85,7 +93,8 @@ class PgServer:
     def wait_until_accepting(self, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if subprocess.run([f"{PG_BIN}/pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.port)]).returncode == 0:
+            if subprocess.run(self.prefix + [f"{PG_BIN}/pg_isready", "-q", "-h", "127.0.0.1", "-p",
+                                             str(self.port)]).returncode == 0:
                 return
             time.sleep(0.05)
         raise RuntimeError("postgres did not start")
