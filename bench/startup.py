@@ -1,71 +1,44 @@
-#!/usr/bin/env python3
-"""Start-up cost, size, memory and idle wakeups of pginit against tini and dumb-init, and the
-cost of one readiness check against pg_isready and psql."""
-import os
-import shutil
-import signal
-import subprocess
-import time
-
-from common import PGINIT, PgServer, SUPERUSER_PASSWORD, median_ms, print_table
-from procfs import proc_status
-
-RUNS = int(os.environ.get("RUNS", "200"))
+"""Figures 2, 3 and 4: one readiness check, start-up with the database up, and exec-to-exit of
+`X true` without a database, each timed by hyperfine against the peers in the same run."""
+import common
+from common import PG_ISREADY, PSQL, Section, dsn, hyperfine, ratio_goals, superuser_env, timing_table
 
 
-def time_runs(argv, runs=RUNS, env=None):
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
-        samples.append(time.perf_counter() - started)
-    return samples
+def readiness_check(server):
+    commands = {f"{label} --check (connect, authenticate, SELECT 1)": [path, "--quiet", "--check", "--dsn", dsn(server)]
+                for label, path in common.pginit_builds()}
+    commands["pg_isready (no authentication, no query)"] = [PG_ISREADY, "-q", "-h", "127.0.0.1", "-p", str(server.port)]
+    commands["psql -c 'select 1'"] = [PSQL, "-X", "-q", "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres",
+                                      "-c", "select 1"]
+    stats = hyperfine(commands, runs=common.trials(100, quick=3), env=superuser_env())
+    baseline = "pg_isready (no authentication, no query)"
+    section = Section("check", "2. One readiness check against a live server", timing_table(stats, baseline))
+    ratio_goals(section, stats, baseline, 1.0, "--check ≤ 1.0x pg_isready")
+    return section
 
 
-def idle_profile(argv):
-    proc = subprocess.Popen(argv + ["sleep", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    before = int(proc_status(proc.pid)["voluntary_ctxt_switches"])
-    time.sleep(3)
-    after = proc_status(proc.pid)
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=10)
-    return after["VmRSS"], int(after["voluntary_ctxt_switches"]) - before
+def startup_with_database(server):
+    commands = {"true": ["true"], "tini -s -- true": ["tini", "-s", "--", "true"]}
+    for label, path in common.pginit_builds():
+        commands[f"{label} --dsn ... -- true"] = [path, "--quiet", "--dsn", dsn(server), "--", "true"]
+    commands["sh -c 'pg_isready && true'"] = ["sh", "-c", f"{PG_ISREADY} -q -h 127.0.0.1 -p {server.port} && true"]
+    stats = hyperfine(commands, runs=common.trials(100, quick=3))
+    baseline = "sh -c 'pg_isready && true'"
+    section = Section("start", "3. Start-up overhead with the database up: wait (connect + SELECT 1), then run `true`",
+                      timing_table(stats, baseline))
+    ratio_goals(section, stats, baseline, 1.5, "≤ 1.5x pg_isready && true")
+    return section
 
 
-def main():
-    inits = {
-        "(none)": [],
-        "pginit --no-wait": [PGINIT, "--no-wait", "--"],
-        "tini -s": ["tini", "-s", "--"],
-        "dumb-init": ["dumb-init"],
-    }
-    rows = []
-    for name, prefix in inits.items():
-        startup = median_ms(time_runs(prefix + ["true"]))
-        binary = shutil.which(prefix[0]) if prefix else None
-        size = f"{os.path.getsize(binary) // 1024} KiB" if binary else "-"
-        rss, wakeups = idle_profile(prefix) if prefix else ("-", "-")
-        rows.append([name, f"{startup:.2f}", size, rss, wakeups])
-    print_table(f"Running `true` under each init (median of {RUNS} runs), and supervising `sleep` for 3 s idle",
-                ["init", "start+exit ms", "binary size", "RSS supervising", "wakeups in 3 s idle"], rows)
-
-    server = PgServer()
-    server.start()
-    try:
-        dsn = f"postgres://postgres:{SUPERUSER_PASSWORD}@127.0.0.1:{server.port}/postgres"
-        env = dict(os.environ, PGPASSWORD=SUPERUSER_PASSWORD)
-        checks = {
-            "pginit --check (connect + SELECT 1)": [PGINIT, "--quiet", "--check", "--dsn", dsn],
-            "pg_isready (no authentication, no query)": ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(server.port)],
-            "psql -c 'select 1'": ["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres",
-                                   "-c", "select 1"],
-        }
-        rows = [[name, f"{median_ms(time_runs(argv, runs=100, env=env)):.2f}"] for name, argv in checks.items()]
-    finally:
-        server.destroy()
-    print_table("One readiness check against a live server (median of 100 runs)", ["command", "ms"], rows)
-
-
-if __name__ == "__main__":
-    main()
+def exec_to_exit():
+    commands = {f"{label} --no-wait -- true": [path, "--no-wait", "--", "true"] for label, path in common.pginit_builds()}
+    commands["tini -s -- true"] = ["tini", "-s", "--", "true"]
+    commands["tini-static -s -- true"] = ["tini-static", "-s", "--", "true"]
+    commands["dumb-init true"] = ["dumb-init", "true"]
+    stats = hyperfine(commands, runs=common.trials(300, quick=3), warmup=10)
+    baseline = "tini -s -- true"
+    section = Section("exec", "4. Exec-to-exit of `X true`, no database", timing_table(stats, baseline, unit_digits=2))
+    ratio_goals(section, stats, baseline, 1.5, "≤ 1.5x tini (issue 10)")
+    ratio_goals(section, {name: stat for name, stat in stats.items() if "static" in name or name == baseline}, baseline,
+                1.2, "≤ 1.2x tini (issue 8)")
+    return section

@@ -29,9 +29,12 @@ debian_mirror() {
 # deb-src entries for every suite apt already knows, so that `apt-get source` works.
 enable_source_packages() {
   local list=/etc/apt/sources.list.d/pginit-src.sources
-  [[ -f $list ]] && return 0
-  sed -e 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$list"
-  apt-get update -qq
+  if [[ ! -f $list ]]; then
+    sed -e 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$list"
+    apt-get update -qq
+  elif ! apt-cache showsrc postgresql-15 >/dev/null 2>&1; then
+    apt-get update -qq  # an image whose lists were removed
+  fi
 }
 
 # Downloads and unpacks (with Debian's patches) source package NAME at the first VERSION that the
@@ -98,12 +101,14 @@ build_libpq() {
 }
 
 # Prints the prefix holding a static libpq + OpenSSL (lib/, include/), building it once: the
-# libpq version is the installed libpq-dev's, OpenSSL is bookworm's; the key also covers the recipe.
+# libpq version is the installed libpq-dev's (or PGINIT_LIBPQ_VERSION), OpenSSL is bookworm's; the
+# key also covers the recipe.
 static_dependencies() {
-  ensure_packages dpkg-dev perl make gcc libpq-dev
+  ensure_packages dpkg-dev perl make gcc
+  [[ -n ${PGINIT_LIBPQ_VERSION:-} ]] || ensure_packages libpq-dev
   enable_source_packages
   local libpq_version openssl_versions pg_source ssl_source key prefix
-  libpq_version="$(dpkg-query -W -f='${Version}' libpq-dev)"
+  libpq_version="${PGINIT_LIBPQ_VERSION:-$(dpkg-query -W -f='${Version}' libpq-dev)}"
   pg_source="$(fetch_source_package postgresql-15 "$libpq_version" $(source_versions postgresql-15))"
   mapfile -t openssl_versions < <(source_versions openssl)
   ssl_source="$(fetch_source_package openssl "${openssl_versions[@]}")"
@@ -123,4 +128,9 @@ static_dependencies() {
 # The PostgreSQL source tree that the configured build PREFIX/pgbuild was made from.
 postgres_source_of() {
   awk -F' = ' '/^abs_top_srcdir/ {print $2; exit}' "$1/pgbuild/src/Makefile.global"
+}
+
+# npm: the machine's own when it has one (a NodeSource nodejs carries it), else Debian's.
+ensure_npm() {
+  command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
 }

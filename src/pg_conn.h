@@ -91,6 +91,7 @@ class PgConn {
   asio::steady_timer watchdog_;
   unsigned watchdog_generation_ = 0;
   bool timed_out_ = false;
+  bool connecting_ = false;  // the socket may change between waits
 };
 
 }  // namespace pginit

@@ -6,17 +6,14 @@ import time
 
 import pytest
 
-from pgserver import APP_PASSWORD, PGINIT, SECRETS, SUPERUSER_PASSWORD, PgServer, free_port  # noqa: F401
+from pgserver import (APP_PASSWORD, PGINIT, SECRETS, SUPERUSER_PASSWORD, PgServer, free_port,  # noqa: F401
+                      running_server)
 
 
 @pytest.fixture(scope="session")
 def pg():
-    server = PgServer()
-    try:
-        server.start()
+    with running_server() as server:
         yield server
-    finally:
-        server.destroy()
 
 
 @pytest.fixture

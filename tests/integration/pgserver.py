@@ -1,5 +1,6 @@
 """A throwaway Postgres 15 for tests and benchmarks: initdb + pg_ctl in a temp dir, as the
 non-root user 'postgres', on a free loopback port."""
+import contextlib
 import os
 import pwd
 import shutil
@@ -106,3 +107,14 @@ class PgServer:
         name = "db_" + uuid.uuid4().hex[:10]
         self.psql(f"CREATE DATABASE {name} OWNER app")
         return name
+
+
+@contextlib.contextmanager
+def running_server(**kwargs):
+    """A started PgServer, stopped and removed at the end even on failure: for fixtures."""
+    server = PgServer(**kwargs)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()

@@ -1,5 +1,4 @@
 """A child that records every signal it receives, one name per line, and exits 0 on the last one."""
-import os
 import signal
 import sys
 

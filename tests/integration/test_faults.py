@@ -13,7 +13,7 @@ import pytest
 
 from conftest import APP_PASSWORD, SUPERUSER_PASSWORD, finish, run_pginit, start_pginit
 from netns import NetNamespace
-from pgserver import PG_BIN, PgServer
+from pgserver import PG_BIN, running_server
 from test_migrations import history, write_migrations
 
 SLEEPING = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(%'"
@@ -29,12 +29,8 @@ def wait_until(predicate, timeout=30, interval=0.05):
 @pytest.fixture
 def server():
     """A server of the test's own: these tests restart it and end its sessions."""
-    own = PgServer()
-    try:
-        own.start()
+    with running_server() as own:
         yield own
-    finally:
-        own.destroy()
 
 
 def three_files(directory, slow_file):
@@ -239,13 +235,11 @@ def test_a_holder_that_never_commits_fails_the_migration_naming_it(server, tmp_p
 @pytest.fixture
 def namespaced_server():
     namespace = NetNamespace()
-    own = PgServer(netns=namespace.name)
     try:
-        own.start()
-        own.namespace = namespace
-        yield own
+        with running_server(netns=namespace.name) as own:
+            own.namespace = namespace
+            yield own
     finally:
-        own.destroy()
         namespace.destroy()
 
 

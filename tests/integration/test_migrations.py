@@ -3,11 +3,8 @@ import hashlib
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
-
-import pytest
 
 from conftest import finish, run_pginit, start_pginit
 

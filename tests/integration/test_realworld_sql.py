@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from conftest import SUPERUSER_PASSWORD, run_pginit
-from pgserver import PG_BIN, PgServer
+from pgserver import PG_BIN, running_server
 
 DUMPS_DIR = os.path.join(os.path.dirname(__file__), "..", "realworld-sql")
 DUMPS = sorted(name for name in os.listdir(DUMPS_DIR) if name.endswith(".sql"))
@@ -24,14 +24,10 @@ BOOKKEEPING = re.compile(r"^(BEGIN(; SET LOCAL lock_timeout = '\d+ms')?|COMMIT|R
 
 @pytest.fixture(scope="module")
 def logged_server():
-    server = PgServer(extra_conf="log_statement = 'all'\nlogging_collector = on\nlog_destination = 'csvlog'\n"
-                                 "log_directory = 'csvlog'\nlog_filename = 'server.log'\nlog_rotation_size = 0\n"
-                                 "max_locks_per_transaction = 1024\n")
-    try:
-        server.start()
+    with running_server(extra_conf="log_statement = 'all'\nlogging_collector = on\nlog_destination = 'csvlog'\n"
+                                   "log_directory = 'csvlog'\nlog_filename = 'server.log'\nlog_rotation_size = 0\n"
+                                   "max_locks_per_transaction = 1024\n") as server:
         yield server
-    finally:
-        server.destroy()
 
 
 def statements_sent(server, application_name):

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Runs the benchmarks (all, or those named), prints their tables and, for a full run of all of them,
+writes bench/results.md and README's Benchmarks section from it.
+  bench.py [--quick] [wait_lag check start exec signals idle sizes many_files replicas fingerprint gitlab]"""
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+
+import common
+import migrations
+import resources
+import signals
+import startup
+import wait_lag
+from common import HERE, ROOT, PgServer
+
+RESULTS = os.path.join(HERE, "results.md")
+PLOT = os.path.join(HERE, "ready_lag.png")
+README = os.path.join(ROOT, "README.md")
+
+
+def benchmarks(server, directory, plot):
+    """Every benchmark, in order, as key -> function returning a Section."""
+    return {
+        "wait_lag": lambda: wait_lag.run(plot),
+        "check": lambda: startup.readiness_check(server),
+        "start": lambda: startup.startup_with_database(server),
+        "exec": startup.exec_to_exit,
+        "signals": signals.run,
+        "idle": resources.idle_costs,
+        "sizes": resources.sizes,
+        "many_files": lambda: migrations.many_small_files(server, os.path.join(directory, "many")),
+        "replicas": lambda: migrations.replicas_at_once(server, directory),
+        "fingerprint": lambda: migrations.fingerprint_skip(server),
+        "gitlab": lambda: migrations.gitlab_schema(server, directory),
+    }
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           stdout=subprocess.PIPE, text=True).stdout.strip()
+    return (f"{datetime.date.today().isoformat()}, {cpu}, {os.cpu_count()} cores, Linux {platform.release()}, "
+            f"commit {commit}{' (with uncommitted changes)' if dirty else ''}")
+
+
+def results_markdown(sections):
+    lines = ["# Benchmark results", "",
+             f"Measured by `bench/run` on {machine()}.", "",
+             "pginit's static (shipped) and dynamic builds against the peers' real binaries from Debian "
+             "(`/usr/lib/postgresql/15/bin/pg_isready` and `psql`, not the Perl wrapper on PATH; tini, tini-static, "
+             "dumb-init, wait-for-it) and dbmate from npm, all in the same run on the same throwaway Postgres 15; "
+             "ratios compare medians of that run. A missed goal is shown as MISSED, not tuned away.", ""]
+    for section in sections:
+        lines.append(section.markdown())
+    return "\n".join(lines)
+
+
+def update_readme(markdown):
+    """README's Benchmarks section quotes results.md between its markers (no hand-typed numbers)."""
+    text = open(README).read()
+    body = markdown.split("\n", 2)[2].replace("### ", "#### ").replace("](ready_lag.png)", "](bench/ready_lag.png)")
+    new = re.sub(r"(<!-- bench:begin -->\n).*?(<!-- bench:end -->)", lambda m: m.group(1) + body + m.group(2), text,
+                 flags=re.S)
+    with open(README, "w") as f:
+        f.write(new)
+
+
+def main(argv):
+    common.QUICK = "--quick" in argv
+    chosen = [arg for arg in argv if not arg.startswith("--")]
+    server = PgServer()
+    server.start()
+    sections = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="pginit-bench-") as directory:
+            plot = None if common.QUICK else PLOT
+            available = benchmarks(server, directory, plot)
+            unknown = [name for name in chosen if name not in available]
+            if unknown:
+                sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(available)}")
+            for name in chosen or available:
+                print(f"== {name}", file=sys.stderr, flush=True)
+                section = available[name]()
+                print("\n" + section.markdown(), flush=True)
+                sections.append(section)
+    finally:
+        server.destroy()
+    if not common.QUICK and not chosen:
+        markdown = results_markdown(sections)
+        with open(RESULTS, "w") as f:
+            f.write(markdown)
+        update_readme(markdown)
+        print(f"wrote {RESULTS} and README's Benchmarks section", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

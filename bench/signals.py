@@ -1,0 +1,53 @@
+"""Figure 5, signal forwarding latency: `kill -TERM` to the init at t0 (CLOCK_MONOTONIC), the
+child's handler runs at t1 (it writes its own CLOCK_MONOTONIC time): t1 - t0, one sample per signal."""
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+import common
+from common import HERE, Section, Stats
+
+
+def build_child(directory):
+    path = os.path.join(directory, "signal_child")
+    subprocess.run(["cc", "-O2", "-o", path, os.path.join(HERE, "signal_child.c")], check=True)
+    return path
+
+
+def latencies(init_argv, child, samples):
+    proc = subprocess.Popen(init_argv + [child], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        results = []
+        for _ in range(samples):
+            sent = time.monotonic_ns()
+            os.kill(proc.pid, signal.SIGTERM)
+            handled = int(proc.stdout.readline())
+            results.append((handled - sent) / 1e9)
+            time.sleep(0.002)
+        return results
+    finally:
+        os.kill(proc.pid, signal.SIGUSR2)  # forwarded too: the child exits 0, and so does its init
+        proc.wait(timeout=10)
+
+
+def run():
+    inits = {f"{label} --no-wait --": [path, "--no-wait", "--"] for label, path in common.pginit_builds()}
+    inits["tini -s --"] = ["tini", "-s", "--"]
+    inits["dumb-init"] = ["dumb-init"]
+    samples = common.trials(300, quick=5)
+    with tempfile.TemporaryDirectory() as directory:
+        child = build_child(directory)
+        stats = {name: Stats(latencies(argv, child, samples)) for name, argv in inits.items()}
+    baseline = "tini -s --"
+    rows = []
+    for name, stat in stats.items():
+        rows.append([name, f"{stat.min * 1e6:.0f}", f"{stat.median * 1e6:.0f}", f"{stat.p95 * 1e6:.0f}",
+                     f"{stat.max * 1e6:.0f}", f"{stat.median / stats[baseline].median:.2f}x"])
+    section = Section("signals", f"5. Signal forwarding latency: kill -TERM to the init until the child's handler "
+                                 f"runs ({samples} samples each)",
+                      common.table(["init", "min µs", "median µs", "p95 µs", "max µs", "median vs tini"], rows))
+    common.ratio_goals(section, stats, baseline, 1.2, "≤ 1.2x tini")
+    return section

@@ -1,0 +1,202 @@
+"""The one harness for container tests: a real dockerd of the test's own (temp dir, overlay2 or vfs,
+host networking only), base images without a registry, and the clearly labelled stand-ins.
+
+Stand-ins (no registry is reachable here; the Dockerfiles and compose file target the real images):
+- debian:bookworm and debian:bookworm-slim: debootstrap of Debian's own mirror, shaped like the
+  official image (deb822 sources with updates and security, apt's docker-clean, no docs);
+- alpine:3.20: Debian's busybox-static and musl in an empty root (musl, busybox, no glibc);
+- postgres:15: Debian's PostgreSQL 15 with an entrypoint honouring POSTGRES_* and PGDATA.
+Base images are cached in .cache/images, keyed by the Debian point release they hold."""
+import glob
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CACHE = os.environ.get("PGINIT_CACHE", os.path.join(ROOT, ".cache"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(argv, **kwargs):
+    kwargs.setdefault("check", True)
+    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+class Engine:
+    """dockerd with everything in a temp dir; stop() ends it by pid and removes its data. overlay2
+    where the kernel and file system allow it (several times faster), else vfs."""
+
+    def __init__(self):
+        for driver in ("overlay2", "vfs"):
+            self.dir = tempfile.mkdtemp(prefix="pginit-docker-")
+            self.host = f"unix://{self.dir}/docker.sock"
+            self.env = dict(os.environ, DOCKER_HOST=self.host)
+            self.log = open(os.path.join(self.dir, "dockerd.log"), "w")
+            self.proc = subprocess.Popen(
+                ["dockerd", "--data-root", f"{self.dir}/data", "--exec-root", f"{self.dir}/exec", "-H", self.host,
+                 "--pidfile", f"{self.dir}/dockerd.pid", "--storage-driver", driver, "--iptables=false",
+                 "--ip6tables=false", "--bridge=none", "--default-ulimit", "nofile=1024:1024"],
+                stdout=self.log, stderr=subprocess.STDOUT)
+            if self._ready():
+                self.storage_driver = driver
+                return
+            log = open(os.path.join(self.dir, "dockerd.log")).read()
+            self.stop()
+        raise RuntimeError("dockerd did not start: " + log)
+
+    def _ready(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while subprocess.run(["docker", "info"], env=self.env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL).returncode != 0:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.3)
+        return True
+
+    def docker(self, *args, check=True, timeout=900, **kwargs):
+        return subprocess.run(["docker", *args], env=self.env, check=check, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout, **kwargs)
+
+    def compose(self, *args, check=True, timeout=900):
+        return subprocess.run(["docker-compose", *args], env=self.env, check=check, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout, cwd=ROOT)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # stops every container, and its containerd
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        # dockerd leaves mounts behind (its network namespace, the data root): deepest first.
+        mounts = [line.split()[1] for line in open("/proc/mounts") if line.split()[1].startswith(self.dir + "/")]
+        for mount in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", mount], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def debian_point_release():
+    """The point release apt's bookworm index names (e.g. 12.15): the cache key of the base image."""
+    for path in glob.glob("/var/lib/apt/lists/*_dists_bookworm_InRelease"):
+        for line in open(path, errors="replace"):
+            if line.startswith("Version:"):
+                return line.split()[1]
+    return "unknown"
+
+
+def debian_mirror():
+    with open("/etc/apt/sources.list.d/debian.sources") as f:
+        for line in f:
+            if line.startswith("URIs:"):
+                return line.split()[1]
+    return "http://deb.debian.org/debian"
+
+
+DEBIAN_SOURCES = """Types: deb
+URIs: {mirror}
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: {security}
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+"""
+
+# The official images' environment and command.
+DEBIAN_CHANGES = ["--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                  "--change", 'CMD ["bash"]']
+ALPINE_CHANGES = ["--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                  "--change", 'CMD ["/bin/sh"]']
+
+# The official image's apt settings: no package cache kept in layers.
+DOCKER_CLEAN = """DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+"""
+
+
+def debian_tarball():
+    """A debootstrap of bookworm (minbase) shaped like debian:bookworm-slim, built once per point release."""
+    path = os.path.join(CACHE, "images", f"debian-bookworm-{debian_point_release()}.tar")
+    if os.path.exists(path):
+        return path
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    mirror = debian_mirror()
+    with tempfile.TemporaryDirectory(prefix="pginit-debootstrap-") as work:
+        root = os.path.join(work, "root")
+        run(["debootstrap", "--variant=minbase", "bookworm", root, mirror], timeout=900)
+        os.unlink(os.path.join(root, "etc/apt/sources.list"))
+        security = mirror.replace("/debian", "/debian-security") if mirror.endswith("/debian") else mirror
+        with open(os.path.join(root, "etc/apt/sources.list.d/debian.sources"), "w") as f:
+            f.write(DEBIAN_SOURCES.format(mirror=mirror, security=security))
+        with open(os.path.join(root, "etc/apt/apt.conf.d/docker-clean"), "w") as f:
+            f.write(DOCKER_CLEAN)
+        for directory in ("usr/share/doc", "usr/share/man", "usr/share/locale"):
+            shutil.rmtree(os.path.join(root, directory), ignore_errors=True)
+            os.makedirs(os.path.join(root, directory))
+        leftovers = glob.glob(os.path.join(root, "var/cache/apt/archives/*.deb"))
+        leftovers += glob.glob(os.path.join(root, "var/lib/apt/lists/*_*"))
+        for path_to_remove in leftovers:
+            os.unlink(path_to_remove)
+        run(["tar", "-C", root, "-cf", path + ".part", "."])
+        os.rename(path + ".part", path)
+    return path
+
+
+def alpine_standin(engine):
+    """alpine:3.20 STAND-IN: busybox (static) and musl, nothing else; enough for a static binary."""
+    with tempfile.TemporaryDirectory(prefix="pginit-alpine-") as root:
+        os.chmod(root, 0o755)  # the image's / : every user must get through it
+        for directory in ("bin", "lib", "etc", "tmp", "usr/local/bin", "root"):
+            os.makedirs(os.path.join(root, directory))
+        shutil.copy("/bin/busybox", os.path.join(root, "bin/busybox"))
+        for applet in ("sh", "ls", "cat", "echo", "sleep", "id", "env", "ps", "true", "false", "wget"):
+            os.symlink("busybox", os.path.join(root, "bin", applet))
+        shutil.copy("/lib/x86_64-linux-musl/libc.so", os.path.join(root, "lib/ld-musl-x86_64.so.1"))
+        os.symlink("ld-musl-x86_64.so.1", os.path.join(root, "lib/libc.musl-x86_64.so.1"))
+        os.chmod(os.path.join(root, "tmp"), 0o1777)
+        with open(os.path.join(root, "etc/os-release"), "w") as f:
+            f.write('NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.20.0\n'
+                    'PRETTY_NAME="pginit test STAND-IN for alpine:3.20 (Debian busybox-static + musl)"\n')
+        with open(os.path.join(root, "etc/passwd"), "w") as f:
+            f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n")
+        with open(os.path.join(root, "etc/group"), "w") as f:
+            f.write("root:x:0:\nnobody:x:65534:\n")
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        subprocess.run(["docker", "import", *ALPINE_CHANGES, "-", "alpine:3.20"], env=engine.env,
+                       stdin=tar.stdout, check=True, stdout=subprocess.DEVNULL)
+        tar.wait()
+
+
+def build_cached(engine, tag, context):
+    """docker build of `context`, or docker load of the image saved when it was last built from the
+    same files on the same base image."""
+    digest = hashlib.sha256(debian_point_release().encode())
+    for path in sorted(glob.glob(os.path.join(context, "**"), recursive=True)):
+        if os.path.isfile(path):
+            digest.update(path.encode() + open(path, "rb").read())
+    saved = os.path.join(CACHE, "images", f"{tag.replace(':', '-')}-{digest.hexdigest()[:12]}.tar")
+    if os.path.exists(saved):
+        engine.docker("load", "-i", saved)
+        return
+    engine.docker("build", "--network", "host", "-t", tag, context)
+    engine.docker("save", "-o", saved + ".part", tag)
+    os.rename(saved + ".part", saved)
+
+
+def prepare_base_images(engine):
+    """debian:bookworm(-slim), alpine:3.20 and postgres:15, the last three of them stand-ins."""
+    engine.docker("import", *DEBIAN_CHANGES, debian_tarball(), "debian:bookworm-slim")
+    engine.docker("tag", "debian:bookworm-slim", "debian:bookworm")
+    alpine_standin(engine)
+    build_cached(engine, "postgres:15", os.path.join(HERE, "postgres-standin"))
