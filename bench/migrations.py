@@ -119,7 +119,7 @@ def replicas_at_once(server, directory):
                                   env=superuser_env()) for _ in range(replicas)]
         ends, errors = [], 0
         for proc in procs:
-            _, err = proc.communicate(timeout=300)
+            _, err = proc.communicate()  # no timeout: Popen would then poll for the exit
             ends.append(time.monotonic() - started)
             errors += err.count("ERROR")
             errors += proc.returncode != 0 and "ERROR" not in err

@@ -1,5 +1,7 @@
 """Figure 5, signal forwarding latency: `kill -TERM` to the init at t0 (CLOCK_MONOTONIC), the
-child's handler runs at t1 (it writes its own CLOCK_MONOTONIC time): t1 - t0, one sample per signal."""
+child's handler runs at t1 (it writes its own CLOCK_MONOTONIC time): t1 - t0, one sample per signal.
+Every init runs at once and they take turns, sample by sample, so that the machine's noise (2 shared
+cores) falls on all of them alike."""
 import os
 import signal
 import subprocess
@@ -16,21 +18,26 @@ def build_child(directory):
     return path
 
 
-def latencies(init_argv, child, samples):
-    proc = subprocess.Popen(init_argv + [child], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def latencies(inits, child, samples):
+    """{name: [seconds]}: `samples` rounds, each sending one SIGTERM through every init in turn."""
+    procs = {name: subprocess.Popen(argv + [child], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+             for name, argv in inits.items()}
+    results = {name: [] for name in inits}
     try:
-        assert proc.stdout.readline().strip() == "ready"
-        results = []
+        for proc in procs.values():
+            assert proc.stdout.readline().strip() == "ready"
         for _ in range(samples):
-            sent = time.monotonic_ns()
-            os.kill(proc.pid, signal.SIGTERM)
-            handled = int(proc.stdout.readline())
-            results.append((handled - sent) / 1e9)
-            time.sleep(0.002)
+            for name, proc in procs.items():
+                sent = time.monotonic_ns()
+                os.kill(proc.pid, signal.SIGTERM)
+                handled = int(proc.stdout.readline())
+                results[name].append((handled - sent) / 1e9)
+                time.sleep(0.002)
         return results
     finally:
-        os.kill(proc.pid, signal.SIGUSR2)  # forwarded too: the child exits 0, and so does its init
-        proc.wait(timeout=10)
+        for proc in procs.values():
+            os.kill(proc.pid, signal.SIGUSR2)  # forwarded too: the child exits 0, and so does its init
+            proc.wait()
 
 
 def run():
@@ -40,7 +47,7 @@ def run():
     samples = common.trials(300, quick=5)
     with tempfile.TemporaryDirectory() as directory:
         child = build_child(directory)
-        stats = {name: Stats(latencies(argv, child, samples)) for name, argv in inits.items()}
+        stats = {name: Stats(values) for name, values in latencies(inits, child, samples).items()}
     baseline = "tini -s --"
     rows = []
     for name, stat in stats.items():

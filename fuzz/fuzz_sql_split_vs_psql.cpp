@@ -1,8 +1,8 @@
 // Differential libFuzzer target: pginit's split_sql against psql's own scanner (psql_reference.c).
 // Both must cut the input into the same statements; a backslash command must stop both.
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,7 +56,8 @@ bool only_comments(std::string_view text) {
 // before its first token (pginit starts at the token) and the terminating ';' (pginit leaves it).
 bool same_statement(std::string_view psql, std::string_view ours) {
   const std::string expected = without_spaces(psql), actual = without_spaces(ours);
-  for (std::string_view candidate : {std::string_view(expected), std::string_view(expected).substr(0, expected.size() - 1)}) {
+  for (std::string_view candidate :
+       {std::string_view(expected), std::string_view(expected).substr(0, expected.size() - 1)}) {
     if (candidate.size() == expected.size() - 1 && !expected.ends_with(';')) continue;
     if (!candidate.ends_with(actual)) continue;
     std::size_t prefix_chars = candidate.size() - actual.size(), raw = 0;

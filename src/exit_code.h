@@ -26,5 +26,4 @@ int exit_code_for_wait_status(int wait_status);
 /// Exit code for a failed exec: 127 when the file does not exist, 126 otherwise.
 ExitCode exit_code_for_exec_errno(int error_number);
 
-
 }  // namespace pginit

@@ -112,9 +112,9 @@ std::string format_json(LogLevel level, const std::string& message, const std::v
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   // By hand rather than fmt's chrono formatter, which drags std::locale's facets into the static binary.
-  std::string line = fmt::format("{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"level\":\"{}\",\"msg\":",
-                                 utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                                 millis, level_name(level));
+  std::string line = fmt::format(
+      "{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"level\":\"{}\",\"msg\":", utc.tm_year + 1900,
+      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis, level_name(level));
   append_json_string(line, message);
   for (const auto& [key, value, is_number] : fields) {
     line += ',';

@@ -15,8 +15,8 @@ struct Field {
   Field(std::string_view field_key, std::string text) : key(field_key), value(std::move(text)) {}
   Field(std::string_view field_key, const char* text) : key(field_key), value(text) {}
   template <std::integral Number>
-    requires(!std::same_as<Number, bool> && !std::same_as<Number, char>)
-  Field(std::string_view field_key, Number number) : key(field_key), value(std::to_string(number)), is_number(true) {}
+  requires(!std::same_as<Number, bool> && !std::same_as<Number, char>) Field(std::string_view field_key, Number number)
+      : key(field_key), value(std::to_string(number)), is_number(true) {}
 
   std::string_view key;
   std::string value;
@@ -42,6 +42,5 @@ inline void warn(std::string_view message, std::initializer_list<Field> fields =
 inline void error(std::string_view message, std::initializer_list<Field> fields = {}) {
   write(LogLevel::kError, message, fields);
 }
-
 
 }  // namespace pginit::log

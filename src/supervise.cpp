@@ -48,8 +48,7 @@ void Supervisor::reap_children() {
       child_->wait_status = status;
       child_exited_.cancel();
     } else if (log::enabled(LogLevel::kDebug)) {
-      log::debug("reaped an orphan",
-                 {{"pid", pid}, {"exit_code", exit_code_for_wait_status(status)}});
+      log::debug("reaped an orphan", {{"pid", pid}, {"exit_code", exit_code_for_wait_status(status)}});
     }
   }
 }
@@ -68,8 +67,7 @@ void Supervisor::forward(int signo) {
     log::warn("could not forward a signal", {{"signal", signal_name(sent)}, {"error", std::strerror(errno)}});
   }
   if (debug) {
-    log::debug("forwarded a signal",
-               {{"signal", signal_name(signo)}, {"sent", signal_name(sent)}, {"pid", target}});
+    log::debug("forwarded a signal", {{"signal", signal_name(signo)}, {"sent", signal_name(sent)}, {"pid", target}});
   }
   if (is_terminating(signo) || is_terminating(sent)) start_grace_countdown(sent);
 }
@@ -98,13 +96,12 @@ Task<int> Supervisor::run(const std::vector<std::string>& argv, ChildRole role, 
   grace_started_ = false;
   if (report != nullptr) {
     const auto total = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - report->started);
-    log::info(describe_startup(*report, total),
-              {{"pid", child_->pid},
-               {"command", join_command_line(argv)},
-               {"elapsed_ms", total.count()},
-               {"wait_ms", report->wait.value_or(Duration{0}).count()},
-               {"migrations_ms", report->migrations.value_or(Duration{0}).count()},
-               {"applied", report->applied}});
+    log::info(describe_startup(*report, total), {{"pid", child_->pid},
+                                                 {"command", join_command_line(argv)},
+                                                 {"elapsed_ms", total.count()},
+                                                 {"wait_ms", report->wait.value_or(Duration{0}).count()},
+                                                 {"migrations_ms", report->migrations.value_or(Duration{0}).count()},
+                                                 {"applied", report->applied}});
   } else {
     log::info(role == ChildRole::kApp ? "started the app" : "started the migrate command",
               {{"pid", child_->pid}, {"command", join_command_line(argv)}});
@@ -126,8 +123,7 @@ Task<int> Supervisor::run(const std::vector<std::string>& argv, ChildRole role, 
                           signal_name(WTERMSIG(status))),
               {{"exit_code", code}});
   } else {
-    log::info(fmt::format("the {} exited", role == ChildRole::kApp ? "app" : "migrate command"),
-              {{"exit_code", code}});
+    log::info(fmt::format("the {} exited", role == ChildRole::kApp ? "app" : "migrate command"), {{"exit_code", code}});
   }
   co_return code;
 }

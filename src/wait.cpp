@@ -90,12 +90,11 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
     }
     // The backoff counts from the attempt's start: one that used up its --connect-timeout (packets
     // dropped, a hung server) has waited long enough, and the next one starts at once.
-    Duration delay = std::max(Duration{0}, next_delay(attempt, verdict->cost, request.backoff, unit(random)) -
-                                               since(attempt_started));
+    Duration delay = std::max(
+        Duration{0}, next_delay(attempt, verdict->cost, request.backoff, unit(random)) - since(attempt_started));
     if (has_deadline) delay = std::min(delay, request.timeout - elapsed);
-    log::debug(
-        "attempt failed",
-        {{"attempt", attempt}, {"reason", verdict->reason}, {"next_delay", format_duration(delay)}});
+    log::debug("attempt failed",
+               {{"attempt", attempt}, {"reason", verdict->reason}, {"next_delay", format_duration(delay)}});
     if (Clock::now() - last_progress >= kProgressInterval) {
       last_progress = Clock::now();
       log::info(fmt::format("still waiting for {} after {}, {} attempts: {}", request.target, format_duration(elapsed),

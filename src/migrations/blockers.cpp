@@ -1,9 +1,9 @@
 #include "migrations/blockers.h"
 
+#include <fmt/format.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
-#include <fmt/format.h>
 
 namespace pginit {
 namespace {
@@ -60,8 +60,7 @@ Task<void> look(PgConn& conn, int backend_pid, std::shared_ptr<BlockerWatch::Sta
 
 }  // namespace
 
-BlockerWatch::BlockerWatch(PgConn& conn, Duration after)
-    : state_(std::make_shared<State>(conn.executor())) {
+BlockerWatch::BlockerWatch(PgConn& conn, Duration after) : state_(std::make_shared<State>(conn.executor())) {
   state_->timer.expires_after(after);
   asio::co_spawn(conn.executor(), look(conn, conn.backend_pid(), state_), asio::detached);
 }

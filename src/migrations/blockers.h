@@ -13,11 +13,11 @@ namespace pginit {
 /// A session from pg_blocking_pids() and pg_stat_activity.
 struct Blocker {
   std::string pid;
-  std::string state;             ///< e.g. "idle in transaction"
+  std::string state;  ///< e.g. "idle in transaction"
   std::string application_name;
-  std::string query_start;       ///< ISO 8601
-  std::string transaction_age;   ///< seconds its transaction has been open
-  std::string query;             ///< its last query: for debug logs only, never at info
+  std::string query_start;      ///< ISO 8601
+  std::string transaction_age;  ///< seconds its transaction has been open
+  std::string query;            ///< its last query: for debug logs only, never at info
 };
 
 /// "pid 4242 (state=idle in transaction, application_name=psql, query_start=…, transaction open 12s)",

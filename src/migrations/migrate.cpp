@@ -155,9 +155,9 @@ class MigrationRun {
       if (code != kConnectionLost) co_return MigrationOutcome{code, applied_};
       conn_.close();
       if (restarts + 1 >= kMaxRestarts) {
-        co_return MigrationOutcome{fail(ExitCode::kNotReady,
-                                        fmt::format("lost the connection to {} {} times during migrations, last: {}",
-                                                    settings_.target, kMaxRestarts, lost_reason_))};
+        co_return MigrationOutcome{
+            fail(ExitCode::kNotReady, fmt::format("lost the connection to {} {} times during migrations, last: {}",
+                                                  settings_.target, kMaxRestarts, lost_reason_))};
       }
       log::warn(fmt::format("lost the connection to {} during migrations ({}): waiting for the primary again, then "
                             "starting the migrations over",

@@ -102,7 +102,8 @@ class FileRun {
         timed_out.blockers = watch->seen();
         co_return timed_out;
       }
-      if (!failure.stopped && !failure.connection_lost) log_failure(file_, statements_[index], index, failure, options_);
+      if (!failure.stopped && !failure.connection_lost)
+        log_failure(file_, statements_[index], index, failure, options_);
       co_return co_await abandon(failure, index + 1);
     }
     const auto duration = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started_);

@@ -265,7 +265,7 @@ class Scanner {
       while (is_digit(at(number_end))) ++number_end;
       consider(number_end, number_end);  // {decimal}
     }
-    if (has_digits) consider(identifier_end(digits_end), identifier_end(digits_end));  // {integer_junk}
+    if (has_digits) consider(identifier_end(digits_end), identifier_end(digits_end));                // {integer_junk}
     if (number_end != digits_end) consider(identifier_end(number_end), identifier_end(number_end));  // {decimal_junk}
     if (at(number_end) == 'e' || at(number_end) == 'E') {
       std::size_t exponent = number_end + 1;
@@ -315,8 +315,8 @@ class Scanner {
         identifiers_[static_cast<std::size_t>(identifier_count_)] = keyword[0];
     }
     const auto& id = identifiers_;
-    const bool defines_routine =
-        id[0] == 'c' && (id[1] == 'f' || id[1] == 'p' || (id[1] == 'o' && id[2] == 'r' && (id[3] == 'f' || id[3] == 'p')));
+    const bool defines_routine = id[0] == 'c' && (id[1] == 'f' || id[1] == 'p' ||
+                                                  (id[1] == 'o' && id[2] == 'r' && (id[3] == 'f' || id[3] == 'p')));
     if (!defines_routine || paren_depth_ != 0) return;
     if (equals_ignoring_case(word, "begin")) {
       ++begin_depth_;

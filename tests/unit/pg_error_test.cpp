@@ -124,6 +124,7 @@ TEST_CASE("pg_error: short reason strips libpq's framing") {
 }
 
 TEST_CASE("pg_error: which SQLSTATEs mean the session is gone") {
-  for (const char* lost : {"08000", "08003", "08006", "08P01", "57P01", "57P02", "57P03"}) CHECK(is_connection_loss(lost));
+  for (const char* lost : {"08000", "08003", "08006", "08P01", "57P01", "57P02", "57P03"})
+    CHECK(is_connection_loss(lost));
   for (const char* alive : {"", "57014", "55P03", "40P01", "42P01", "XX000"}) CHECK_FALSE(is_connection_loss(alive));
 }

@@ -94,7 +94,9 @@ TEST_CASE("plan: the no-transaction marker is the first line only") {
 }
 
 TEST_CASE("plan: psql-only syntax fails the file (65) naming it and the line") {
-  MigrationFile file{.version = 2, .name = "seed", .filename = "0002_seed.sql",
+  MigrationFile file{.version = 2,
+                     .name = "seed",
+                     .filename = "0002_seed.sql",
                      .content = "CREATE TABLE t (x int);\n\\set ON_ERROR_STOP on\nINSERT INTO t VALUES (1);\n"};
   auto split = split_migration(file);
   REQUIRE_FALSE(split.ok());
