@@ -64,7 +64,7 @@ def many_small_files(server, directory):
         tools[label] = lambda db, path=path: [path, "--quiet", "--no-wait", "--dsn", dsn(server, db), "--migrations",
                                               files]
     times = {name: [] for name in tools}
-    for repeat in range(common.trials(3, quick=1)):
+    for repeat in range(common.trials(5, quick=1)):
         for name in list(tools)[repeat % len(tools):] + list(tools)[:repeat % len(tools)]:
             db = fresh_database(server)
             times[name].append(timed(tools[name](db), env=superuser_env()))
@@ -181,7 +181,7 @@ def gitlab_schema(server, directory):
              pginit[0]: lambda db: [pginit[1], "--quiet", "--no-wait", "--dsn", dsn(server, db), "--migrations",
                                     migrations]}
     times = {name: [] for name in tools}
-    for repeat in range(common.trials(3, quick=1)):
+    for repeat in range(common.trials(5, quick=1)):
         for name in (list(tools) if repeat % 2 == 0 else list(reversed(tools))):
             db = fresh_database(server)
             times[name].append(timed(tools[name](db), env=superuser_env()))

@@ -54,8 +54,19 @@ std::string HistoryTable::select_sql() const {
   return fmt::format("SELECT version, name, checksum FROM {} ORDER BY version", quoted());
 }
 
-std::string HistoryTable::insert_sql() const {
-  return fmt::format("INSERT INTO {} (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)", quoted());
+std::string HistoryTable::insert_sql(std::int64_t version, std::string_view name, std::string_view checksum,
+                                     std::int64_t duration_ms) const {
+  return fmt::format("INSERT INTO {} (version, name, checksum, duration_ms) VALUES ({}, {}, {}, {})", quoted(), version,
+                     quote_literal(name), quote_literal(checksum), duration_ms);
+}
+
+std::string quote_literal(std::string_view text) {
+  std::string quoted = "E'";
+  for (char c : text) {
+    if (c == '\\' || c == '\'') quoted += c;
+    quoted += c;
+  }
+  return quoted + "'";
 }
 
 std::string HistoryTable::select_fingerprint_sql() const {

@@ -18,11 +18,19 @@ struct HistoryTable {
   std::string quoted_fingerprints() const;
 
   std::string create_sql() const;
-  std::string select_sql() const;              ///< version, name, checksum in version order
-  std::string insert_sql() const;              ///< $1 version, $2 name, $3 checksum, $4 duration_ms
+  std::string select_sql() const;  ///< version, name, checksum in version order
+  /// The INSERT of a history row, values written as literals (E'' strings, so that a file that
+  /// turned standard_conforming_strings off cannot change what they mean), so that it can share one
+  /// round trip with the COMMIT after it.
+  std::string insert_sql(std::int64_t version, std::string_view name, std::string_view checksum,
+                         std::int64_t duration_ms) const;
   std::string select_fingerprint_sql() const;  ///< $1 command -> fingerprint
   std::string upsert_fingerprint_sql() const;  ///< $1 command, $2 fingerprint
 };
+
+/// `text` as an SQL string literal that means the same whatever standard_conforming_strings is:
+/// E'…' with backslashes and quotes doubled.
+std::string quote_literal(std::string_view text);
 
 /// The advisory lock key when --lock-key is not given: the first 8 bytes (big-endian) of
 /// sha256("pginit-migrations\0" + database + "\0" + schema.name) as a signed bigint.

@@ -106,32 +106,21 @@ class FileRun {
         log_failure(file_, statements_[index], index, failure, options_);
       co_return co_await abandon(failure, index + 1);
     }
+    // The history row, COMMIT and the reset of the session in one round trip: a file costs its own
+    // statements plus two. A session-level SET in the file (pg_dump starts with search_path = '')
+    // would leak into the next file; RESET ALL keeps the advisory lock, which DISCARD ALL would drop.
     const auto duration = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started_);
-    const QueryParams row{std::to_string(file_.version), file_.name, file_.checksum, std::to_string(duration.count())};
-    const std::string insert = history_.insert_sql();
-    QueryResult recorded = co_await conn_.query(insert, row);
-    if (!recorded.ok()) {
-      if (!recorded.failure->stopped && !recorded.failure->connection_lost) {
-        log::error(fmt::format("could not record migration {} in {}: {} (exit 65)", file_.filename, history_.quoted(),
-                               recorded.failure->message));
+    const std::string finish = fmt::format(
+        "{}; {}RESET ALL; {}", history_.insert_sql(file_.version, file_.name, file_.checksum, duration.count()),
+        transactional ? "COMMIT; " : "", kMigrationSessionSql);
+    QueryResult finished = co_await conn_.query(finish);
+    if (!finished.ok()) {
+      if (!finished.failure->stopped && !finished.failure->connection_lost) {
+        log::error(fmt::format("migration {} failed while recording it in {}{}: {} (exit 65)", file_.filename,
+                               history_.quoted(), transactional ? " or at COMMIT" : "", finished.failure->message));
       }
-      co_return co_await abandon(*recorded.failure, statements_.size());
+      co_return co_await abandon(*finished.failure, statements_.size());
     }
-    if (transactional) {
-      QueryResult committed = co_await conn_.query("COMMIT");
-      if (!committed.ok()) {
-        if (!committed.failure->stopped && !committed.failure->connection_lost) {
-          log::error(
-              fmt::format("migration {} failed at COMMIT: {} (exit 65)", file_.filename, committed.failure->message));
-        }
-        co_return co_await abandon(*committed.failure, statements_.size());
-      }
-    }
-    // A session-level SET in the file (pg_dump starts with search_path = '') would leak into the
-    // next file; RESET ALL keeps the advisory lock, which DISCARD ALL would drop. The file is
-    // committed: should this fail, the next query notices.
-    const std::string reset = fmt::format("RESET ALL; {}", kMigrationSessionSql);
-    co_await conn_.query(reset);
     log::info(fmt::format("applied migration {} in {}", file_.filename, format_duration(duration)),
               {{"version", file_.version}, {"duration_ms", duration.count()}});
     co_return Run{};

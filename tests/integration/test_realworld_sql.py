@@ -18,7 +18,7 @@ DUMPS_DIR = os.path.join(os.path.dirname(__file__), "..", "realworld-sql")
 DUMPS = sorted(name for name in os.listdir(DUMPS_DIR) if name.endswith(".sql"))
 # What pginit and psql -1 send around a file's own statements.
 BOOKKEEPING = re.compile(r"^(BEGIN(; SET LOCAL lock_timeout = '\d+ms')?|COMMIT|ROLLBACK|SELECT NOT pg_is_in_recovery\(\)|SET client_connection_check_interval"
-                         r".*|RESET ALL.*|SELECT version, name, checksum FROM .*|"
+                         r".*|INSERT INTO \"public\".\"pginit_migrations\" .*|SELECT version, name, checksum FROM .*|"
                          r"SELECT current_database\(\)|CREATE SCHEMA IF NOT EXISTS \"public\";.*)$", re.S)
 
 

@@ -116,7 +116,16 @@ TEST_CASE("history: quoted names and SQL") {
   CHECK(table.quoted() == "\"ops\".\"history\"");
   CHECK(table.quoted_fingerprints() == "\"ops\".\"history_fingerprints\"");
   CHECK(HistoryTable::from("plain").quoted() == "\"public\".\"plain\"");
-  CHECK(table.insert_sql().find("$4") != std::string::npos);
+  CHECK(table.insert_sql(12, "add_o'brien", "ab12", 340) ==
+        "INSERT INTO \"ops\".\"history\" (version, name, checksum, duration_ms) VALUES (12, E'add_o''brien', E'ab12', "
+        "340)");
+}
+
+TEST_CASE("history: literals mean the same with standard_conforming_strings on or off") {
+  CHECK(quote_literal("plain") == "E'plain'");
+  CHECK(quote_literal("it's") == "E'it''s'");
+  CHECK(quote_literal("back\\slash") == "E'back\\\\slash'");
+  CHECK(quote_literal("") == "E''");
 }
 
 TEST_CASE("history: the default lock key depends on database and table") {
