@@ -16,4 +16,9 @@ Result<Duration> parse_duration(std::string_view text);
 /// Human form for logs: "250ms", "6.1s", "2m5s".
 std::string format_duration(Duration duration);
 
+/// The steady-clock time since `start`, in milliseconds.
+inline Duration since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start);
+}
+
 }  // namespace pginit

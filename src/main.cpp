@@ -39,10 +39,6 @@ using PhaseResult = std::optional<int>;
 
 using Clock = std::chrono::steady_clock;
 
-Duration since(Clock::time_point start) {
-  return std::chrono::duration_cast<Duration>(Clock::now() - start);
-}
-
 Task<PhaseResult> wait_phase(const Config& config, const StopRequest& stop, StartupReport& report) {
   if (config.no_wait) co_return std::nullopt;
   const auto started = Clock::now();

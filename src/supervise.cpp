@@ -95,7 +95,7 @@ Task<int> Supervisor::run(const std::vector<std::string>& argv, ChildRole role, 
   child_ = RunningChild{*spawned, role, take_terminal, std::nullopt};
   grace_started_ = false;
   if (report != nullptr) {
-    const auto total = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - report->started);
+    const Duration total = since(report->started);
     log::info(describe_startup(*report, total), {{"pid", child_->pid},
                                                  {"command", join_command_line(argv)},
                                                  {"elapsed_ms", total.count()},

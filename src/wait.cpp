@@ -16,10 +16,6 @@ using Clock = std::chrono::steady_clock;
 constexpr Duration kProgressInterval{5000};
 constexpr Duration kCancelTimeout{1000};
 
-Duration since(Clock::time_point start) {
-  return std::chrono::duration_cast<Duration>(Clock::now() - start);
-}
-
 bool is_true_value(const std::optional<std::string>& value) {
   return value.has_value() && *value != "f" && *value != "false";
 }

@@ -45,12 +45,10 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
       co_return LockOutcome{LockStatus::kFailed, std::move(tried.failure)};
     }
     if (!tried.rows.empty() && tried.rows[0][0] == std::optional<std::string>("t")) {
-      log::info(
-          "acquired the migration lock",
-          {{"lock_key", key}, {"waited_ms", std::chrono::duration_cast<Duration>(Clock::now() - started).count()}});
+      log::info("acquired the migration lock", {{"lock_key", key}, {"waited_ms", since(started).count()}});
       co_return LockOutcome{LockStatus::kHeld};
     }
-    const auto elapsed = std::chrono::duration_cast<Duration>(Clock::now() - started);
+    const Duration elapsed = since(started);
     if (timeout.count() > 0 && elapsed >= timeout) co_return LockOutcome{LockStatus::kTimedOut};
     if (Clock::now() - last_log >= kHolderLogInterval) {
       last_log = Clock::now();

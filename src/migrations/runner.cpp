@@ -109,7 +109,7 @@ class FileRun {
     // The history row, COMMIT and the reset of the session in one round trip: a file costs its own
     // statements plus two. A session-level SET in the file (pg_dump starts with search_path = '')
     // would leak into the next file; RESET ALL keeps the advisory lock, which DISCARD ALL would drop.
-    const auto duration = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started_);
+    const Duration duration = since(started_);
     const std::string finish = fmt::format(
         "{}; {}RESET ALL; {}", history_.insert_sql(file_.version, file_.name, file_.checksum, duration.count()),
         transactional ? "COMMIT; " : "", kMigrationSessionSql);
