@@ -44,8 +44,10 @@ def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, stdout=subprocess.PIPE,
                             text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           stdout=subprocess.PIPE, text=True).stdout.strip()
+    # The bench's own outputs (results.md, the plot, README's section) do not make the measured code dirty.
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results.md",
+                            ":!bench/ready_lag.png", ":!README.md"], cwd=ROOT, stdout=subprocess.PIPE,
+                           text=True).stdout.strip()
     return (f"{datetime.date.today().isoformat()}, {cpu}, {os.cpu_count()} cores, Linux {platform.release()}, "
             f"commit {commit}{' (with uncommitted changes)' if dirty else ''}")
 

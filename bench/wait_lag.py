@@ -70,15 +70,15 @@ def plot(lags, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     names = list(lags)
-    figure, axes = plt.subplots(figsize=(9, 0.7 * len(names) + 1.5))
+    figure, axes = plt.subplots(figsize=(12, 0.7 * len(names) + 1.8))
     for row, name in enumerate(names):
         values = [lag * 1000 for lag in lags[name]]
         jitter = [row + random.uniform(-0.15, 0.15) for _ in values]
         axes.scatter(values, jitter, s=18, alpha=0.7)
     axes.set_yticks(range(len(names)), names)
     axes.invert_yaxis()
-    axes.set_xlabel("ms from Postgres accepting connections to the waiter's exit (each dot one trial)")
-    axes.set_title("Ready lag: Postgres started 1-2 s after the waiter, at random")
+    axes.set_xlabel("ms from Postgres accepting connections to the waiter's exit (one dot per trial)")
+    figure.suptitle("Ready lag: Postgres started 1-2 s after the waiter, at random")
     axes.axvline(0, color="grey", linewidth=0.8)
     axes.grid(axis="x", alpha=0.3)
     figure.tight_layout()
