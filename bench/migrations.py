@@ -69,6 +69,7 @@ def many_small_files(server, directory):
             db = fresh_database(server)
             times[name].append(timed(tools[name](db), env=superuser_env()))
             assert server.psql(f"SELECT count(*) FROM t{count}", db=db) == "1"
+            server.psql(f"DROP DATABASE {db}")  # no work left for autovacuum in later figures
     single = "psql -1 -f of all files concatenated"
     loop = "psql -1 -f, once per file (a shell loop)"
     rows = [[name, f"{Stats(values).min:.2f}", f"{Stats(values).median:.2f}",
