@@ -24,10 +24,6 @@ inline Task<bool> stop_requested() {
 }
 
 /// Sleeps for `delay`; false if a stop request cut it short.
-inline Task<bool> sleep_for(Duration delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  auto [error] = co_await timer.async_wait(kAsValues);
-  co_return !error && !co_await stop_requested();
-}
+Task<bool> sleep_for(Duration delay);
 
 }  // namespace pginit

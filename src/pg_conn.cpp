@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <asio/experimental/deferred.hpp>
+#include <asio/experimental/parallel_group.hpp>
 #include <libpq-fe.h>
 
 #include "log.h"
@@ -85,21 +87,36 @@ void PgConn::disarm_watchdog() {
   watchdog_.cancel();
 }
 
-Task<asio::error_code> PgConn::wait_socket(WaitType direction) {
+asio::error_code PgConn::register_socket() {
   const int fd = PQsocket(conn_);
-  if (fd < 0) co_return asio::error::bad_descriptor;
+  if (fd < 0) return asio::error::bad_descriptor;
   // While connecting, libpq may replace its socket between calls (next host, SSL fallback), possibly
   // reusing the number: the current fd is registered anew for every wait then, and a fresh epoll
   // registration also reports readiness that already exists. Once connected the socket stays, and
   // so does its registration (asio re-arms it for each wait): three system calls fewer per wait.
+  asio::error_code error;
   if (connecting_ || !socket_.is_open() || socket_.native_handle() != fd) {
     if (socket_.is_open()) socket_.release();
-    asio::error_code assign_error;
-    socket_.assign(fd, assign_error);
-    if (assign_error) co_return assign_error;
+    socket_.assign(fd, error);
   }
+  return error;
+}
+
+Task<asio::error_code> PgConn::wait_socket(WaitType direction) {
+  if (asio::error_code error = register_socket()) co_return error;
   auto [error] = co_await socket_.async_wait(direction, kAsValues);
   co_return error;
+}
+
+Task<asio::error_code> PgConn::wait_readable_or_writable() {
+  if (asio::error_code error = register_socket()) co_return error;
+  // The first to complete wins and the group cancels the other one.
+  auto [order, read_error, write_error] =
+      co_await asio::experimental::make_parallel_group(
+          socket_.async_wait(WaitType::wait_read, asio::experimental::deferred),
+          socket_.async_wait(WaitType::wait_write, asio::experimental::deferred))
+          .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+  co_return order[0] == 0 ? read_error : write_error;
 }
 
 PgFailure PgConn::failure_from_connection(std::string fallback) const {
@@ -158,16 +175,93 @@ Task<std::optional<PgFailure>> PgConn::connect(const ConnParams& params, Duratio
   co_return std::nullopt;
 }
 
+void PgConn::mark_connection_loss(std::optional<PgFailure>& failure) const {
+  if (!failure || failure->stopped) return;
+  // A terminated backend sends 57P01 and closes; a restart or a dead link shows as EOF or a
+  // socket error, after which libpq marks the connection bad.
+  failure->connection_lost = is_connection_loss(failure->sqlstate) ||
+                             (conn_ != nullptr && PQstatus(conn_) == CONNECTION_BAD && !failure->timed_out);
+}
+
 Task<QueryResult> PgConn::query(std::string_view sql_text, const QueryParams& params, Duration timeout) {
   const std::string sql(sql_text);  // copied before the first suspension: the caller's text may go
   QueryResult outcome = co_await run_query(sql, params, timeout);
-  if (PgFailure* failure = outcome.failure ? &*outcome.failure : nullptr; failure && !failure->stopped) {
-    // A terminated backend sends 57P01 and closes; a restart or a dead link shows as EOF or a
-    // socket error, after which libpq marks the connection bad.
-    failure->connection_lost = is_connection_loss(failure->sqlstate) ||
-                               (conn_ != nullptr && PQstatus(conn_) == CONNECTION_BAD && !failure->timed_out);
-  }
+  mark_connection_loss(outcome.failure);
   co_return outcome;
+}
+
+Task<PipelineResult> PgConn::pipeline(const std::vector<std::string>& statements,
+                                      const std::function<void(std::size_t)>& statement_done) {
+  PipelineResult outcome = co_await run_pipeline(statements, statement_done);
+  mark_connection_loss(outcome.failure);
+  co_return outcome;
+}
+
+Task<PipelineResult> PgConn::run_pipeline(const std::vector<std::string>& statements,
+                                          const std::function<void(std::size_t)>& statement_done) {
+  PipelineResult outcome;
+  if (!connected() || PQenterPipelineMode(conn_) == 0) {
+    outcome.failure = failure_from_connection("cannot start a pipeline");
+    co_return outcome;
+  }
+  // Non-blocking: libpq buffers what the socket does not take yet; PQflush below sends the rest.
+  for (const std::string& statement : statements) {
+    if (PQsendQueryParams(conn_, statement.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 0) {
+      outcome.failure = failure_from_connection("could not send the query");
+      co_return outcome;
+    }
+  }
+  if (PQpipelineSync(conn_) == 0) {
+    outcome.failure = failure_from_connection("could not send the query");
+    co_return outcome;
+  }
+  bool statement_has_result = false;  // a NULL result ends a statement's results only after one
+  while (true) {
+    while (PQisBusy(conn_) == 0) {
+      PGresult* result = PQgetResult(conn_);
+      if (result == nullptr) {
+        if (!statement_has_result) break;
+        statement_has_result = false;
+        if (!outcome.failure) statement_done(outcome.completed++);
+        continue;
+      }
+      const ExecStatusType status = PQresultStatus(result);
+      if (status == PGRES_PIPELINE_SYNC) {
+        PQclear(result);
+        if (PQexitPipelineMode(conn_) == 0 && !outcome.failure)
+          outcome.failure = failure_from_connection("cannot end the pipeline");
+        co_return outcome;
+      }
+      statement_has_result = true;
+      if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+        if (!outcome.failure) outcome.failure = PgFailure{.message = "COPY FROM STDIN/TO STDOUT is not supported"};
+        PQclear(result);
+        close();  // the only way out of COPY mode without a data stream
+        co_return outcome;
+      }
+      // After the first error the server skips the rest (PGRES_PIPELINE_ABORTED) until the Sync.
+      if (status == PGRES_FATAL_ERROR && !outcome.failure) outcome.failure = failure_from_result(result);
+      PQclear(result);
+    }
+    const int flushed = PQflush(conn_);
+    if (flushed < 0) {
+      outcome.failure = failure_from_connection("could not send the query");
+      co_return outcome;
+    }
+    asio::error_code error;
+    if (flushed == 1)
+      error = co_await wait_readable_or_writable();
+    else
+      error = co_await wait_socket(WaitType::wait_read);
+    if (error) {
+      outcome.failure = failure_from_wait(error, "query timed out", "query stopped");
+      co_return outcome;
+    }
+    if (PQconsumeInput(conn_) == 0) {
+      outcome.failure = failure_from_connection("connection lost");
+      co_return outcome;
+    }
+  }
 }
 
 Task<QueryResult> PgConn::run_query(const std::string& sql, const QueryParams& params, Duration timeout) {

@@ -1,5 +1,6 @@
 #pragma once
 // One asynchronous libpq connection on the io_context: the only code that drives PQconnectPoll.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,14 @@ struct QueryResult {
   bool ok() const { return !failure.has_value(); }
 };
 
+/// How far a pipeline got: the statements before `completed` succeeded; `failure` is the first
+/// error, of statement `completed`, after which the server skipped the rest.
+struct PipelineResult {
+  std::size_t completed = 0;
+  std::optional<PgFailure> failure;
+  bool ok() const { return !failure.has_value(); }
+};
+
 class PgConn {
  public:
   explicit PgConn(asio::any_io_executor executor);
@@ -57,6 +66,14 @@ class PgConn {
   /// Sends `sql` (simple protocol when `params` is empty; several statements allowed) or a
   /// one-statement parameterised query, and collects the results. `timeout` 0 = no limit.
   Task<QueryResult> query(std::string_view sql, const QueryParams& params = kNoParams, Duration timeout = Duration{0});
+
+  /// Sends all of `statements` (one each, no parameters) without waiting for their results, and
+  /// reads the results as the server produces them: libpq's pipeline mode, one Sync at the end.
+  /// A file of many small statements then costs one round trip instead of one per statement. The
+  /// server runs them in order and skips the rest after the first error. `statement_done(i)` runs
+  /// when statement i has succeeded. After a stop or a lost connection the connection is unusable.
+  Task<PipelineResult> pipeline(const std::vector<std::string>& statements,
+                                const std::function<void(std::size_t)>& statement_done);
 
   /// Runs one query over a second, short-lived connection with the same parameters, e.g. to look
   /// at this session from outside while it waits. Fails if it cannot connect within `timeout`.
@@ -74,11 +91,19 @@ class PgConn {
   void close();
 
  private:
+  asio::error_code register_socket();
   Task<asio::error_code> wait_socket(asio::posix::stream_descriptor::wait_type direction);
+  /// Waits until the server sent something or the socket takes more output: while output is
+  /// pending, the server may itself be blocked sending results to us.
+  Task<asio::error_code> wait_readable_or_writable();
+  Task<PipelineResult> run_pipeline(const std::vector<std::string>& statements,
+                                    const std::function<void(std::size_t)>& statement_done);
   void arm_watchdog(Duration timeout);
   void disarm_watchdog();
   Task<QueryResult> run_query(const std::string& sql, const QueryParams& params, Duration timeout);
   PgFailure failure_from_connection(std::string fallback) const;
+  /// Sets failure->connection_lost when the session is gone.
+  void mark_connection_loss(std::optional<PgFailure>& failure) const;
   /// Why a socket wait ended early: our watchdog (timed out), a stop request (cancelled), or a
   /// real socket error, which is an ordinary, retryable failure rather than a stop.
   PgFailure failure_from_wait(const asio::error_code& error, std::string_view timed_out_text,

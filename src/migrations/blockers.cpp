@@ -1,5 +1,7 @@
 #include "migrations/blockers.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -37,36 +39,59 @@ std::string describe_blockers(const std::vector<Blocker>& blockers) {
 }
 
 struct BlockerWatch::State {
-  explicit State(asio::any_io_executor executor) : timer(executor) {}
+  State(asio::any_io_executor executor, Duration after) : timer(executor), after(after) {}
   asio::steady_timer timer;
+  Duration after;
+  // Moving a deadline is free; only the timer's expiry costs system calls, so progress() leaves
+  // the timer alone unless it is parked, and an expiry before the deadline just waits on.
+  std::chrono::steady_clock::time_point deadline;
+  bool parked = false;  ///< looked at this stall already: wait for progress
+  bool stopped = false;
   std::vector<Blocker> blockers;
 };
 
 namespace {
 
-// `conn` is only touched while the statement it runs still waits: a finished statement cancels the
-// timer first.
+// `conn` is only touched while its statements still run: the watch is destroyed before the
+// connection is.
 Task<void> look(PgConn& conn, int backend_pid, std::shared_ptr<BlockerWatch::State> state) {
-  auto [error] = co_await state->timer.async_wait(kAsValues);
-  if (error) co_return;
-  const QueryParams params{std::to_string(backend_pid)};
-  QueryResult result = co_await conn.query_aside(kBlockersSql, params, kLookTimeout);
-  if (!result.ok()) co_return;
-  for (const Row& row : result.rows) {
-    state->blockers.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or(""), row[3].value_or(""),
-                               row[4].value_or(""), row[5].value_or("")});
+  while (true) {
+    state->timer.expires_at(state->parked ? std::chrono::steady_clock::time_point::max() : state->deadline);
+    co_await state->timer.async_wait(kAsValues);
+    if (state->stopped) co_return;
+    if (state->parked || std::chrono::steady_clock::now() < state->deadline) continue;
+    state->parked = true;
+    const QueryParams params{std::to_string(backend_pid)};
+    QueryResult result = co_await conn.query_aside(kBlockersSql, params, kLookTimeout);
+    if (state->stopped) co_return;
+    if (!result.ok()) continue;
+    state->blockers.clear();
+    for (const Row& row : result.rows) {
+      state->blockers.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or(""),
+                                 row[3].value_or(""), row[4].value_or(""), row[5].value_or("")});
+    }
   }
 }
 
 }  // namespace
 
-BlockerWatch::BlockerWatch(PgConn& conn, Duration after) : state_(std::make_shared<State>(conn.executor())) {
-  state_->timer.expires_after(after);
+BlockerWatch::BlockerWatch(PgConn& conn, Duration after) : state_(std::make_shared<State>(conn.executor(), after)) {
+  state_->deadline = std::chrono::steady_clock::now() + after;
   asio::co_spawn(conn.executor(), look(conn, conn.backend_pid(), state_), asio::detached);
 }
 
 BlockerWatch::~BlockerWatch() {
+  state_->stopped = true;
   state_->timer.cancel();
+}
+
+void BlockerWatch::progress() {
+  State& state = *state_;
+  state.deadline = std::chrono::steady_clock::now() + state.after;
+  if (state.parked) {
+    state.parked = false;
+    state.timer.cancel();  // the look wakes and waits for the new deadline
+  }
 }
 
 const std::vector<Blocker>& BlockerWatch::seen() const {

@@ -24,8 +24,10 @@ struct Blocker {
 /// several joined by "; ", or "an unknown session" when none was seen.
 std::string describe_blockers(const std::vector<Blocker>& blockers);
 
-/// While it lives, looks once, `after` from its start, at who blocks `conn`'s backend, over a second
-/// connection (`conn` itself is busy). Destroying it stops the look if it has not begun.
+/// While it lives, looks at who blocks `conn`'s backend, over a second connection (`conn` itself is
+/// busy), whenever the statements it runs have made no progress for `after`; once per stall. Work
+/// that keeps moving costs nothing, so it can watch a pipeline of thousands of statements.
+/// Destroying it stops the look if it has not begun.
 class BlockerWatch {
  public:
   BlockerWatch(PgConn& conn, Duration after);
@@ -33,7 +35,12 @@ class BlockerWatch {
   BlockerWatch(const BlockerWatch&) = delete;
   BlockerWatch& operator=(const BlockerWatch&) = delete;
 
-  /// What the look found (empty before it ran, or when nothing blocked the statement).
+  /// A statement finished: the next look waits for a stall of `after` from now. What was seen
+  /// stays: in a pipeline the server sends results in bursts, so the finish of an early statement
+  /// may arrive together with the lock timeout of the blocked one.
+  void progress();
+
+  /// What the latest look found (empty before the first, or when nothing blocked the backend).
   const std::vector<Blocker>& seen() const;
 
   struct State;  // defined in blockers.cpp

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <functional>
 #include <random>
 
 #include <fmt/format.h>
@@ -81,33 +82,14 @@ class FileRun {
 
   Task<Run> run() {
     const bool transactional = !file_.no_transaction;
-    const bool lock_timeout = transactional && options_.lock_timeout.count() > 0;
-    if (transactional) {
-      // The lock timeout goes with BEGIN in one round trip; SET LOCAL ends with the transaction.
-      const std::string begin =
-          lock_timeout ? fmt::format("BEGIN; SET LOCAL lock_timeout = '{}ms'", options_.lock_timeout.count()) : "BEGIN";
-      QueryResult begun = co_await conn_.query(begin);
-      if (!begun.ok()) co_return co_await abandon(*begun.failure, 0);
-    }
-    for (std::size_t index = 0; index < statements_.size(); ++index) {
-      std::optional<BlockerWatch> watch;
-      if (lock_timeout) watch.emplace(conn_, options_.lock_timeout / 2);
-      QueryResult result = co_await conn_.query(statements_[index].text);
-      if (result.ok()) continue;
-      const PgFailure& failure = *result.failure;
-      if (lock_timeout && failure.sqlstate == "55P03") {
-        Run timed_out = co_await abandon(failure, index + 1);
-        timed_out.lock_timed_out = timed_out.result.status == ApplyStatus::kFailed;
-        timed_out.result.statement = index + 1;
-        timed_out.blockers = watch->seen();
-        co_return timed_out;
-      }
-      if (!failure.stopped && !failure.connection_lost)
-        log_failure(file_, statements_[index], index, failure, options_);
-      co_return co_await abandon(failure, index + 1);
-    }
-    // The history row, COMMIT and the reset of the session in one round trip: a file costs its own
-    // statements plus two. A session-level SET in the file (pg_dump starts with search_path = '')
+    std::optional<Run> failed;
+    if (transactional)
+      failed = co_await run_pipelined();
+    else
+      failed = co_await run_one_by_one();
+    if (failed) co_return *failed;
+    // The history row, COMMIT and the reset of the session in one round trip: a transactional file
+    // costs two round trips however long it is. A session-level SET in the file (pg_dump starts with search_path = '')
     // would leak into the next file; RESET ALL keeps the advisory lock, which DISCARD ALL would drop.
     const Duration duration = since(started_);
     const std::string finish = fmt::format(
@@ -142,6 +124,49 @@ class FileRun {
     if (conn_.in_transaction()) co_await conn_.query("ROLLBACK");
     run.result.status = ApplyStatus::kFailed;
     co_return run;
+  }
+
+  // BEGIN, the statements, and the answers, in one round trip: the server does not wait on us
+  // between statements. nullopt when all succeeded, inside the open transaction.
+  Task<std::optional<Run>> run_pipelined() {
+    const bool lock_timeout = options_.lock_timeout.count() > 0;
+    std::vector<std::string> pipeline{"BEGIN"};
+    // SET LOCAL ends with the transaction.
+    if (lock_timeout) pipeline.push_back(fmt::format("SET LOCAL lock_timeout = '{}ms'", options_.lock_timeout.count()));
+    const std::size_t first = pipeline.size();
+    for (const SqlStatement& statement : statements_) pipeline.emplace_back(statement.text);
+    std::optional<BlockerWatch> watch;
+    if (lock_timeout) watch.emplace(conn_, options_.lock_timeout / 2);
+    const std::function<void(std::size_t)> statement_done = [&watch](std::size_t) {
+      if (watch) watch->progress();
+    };
+    PipelineResult result = co_await conn_.pipeline(pipeline, statement_done);
+    if (result.ok()) co_return std::nullopt;
+    const PgFailure& failure = *result.failure;
+    if (result.completed < first) co_return co_await abandon(failure, 0);
+    const std::size_t index = result.completed - first;
+    if (lock_timeout && failure.sqlstate == "55P03") {
+      Run timed_out = co_await abandon(failure, index + 1);
+      timed_out.lock_timed_out = timed_out.result.status == ApplyStatus::kFailed;
+      timed_out.result.statement = index + 1;
+      timed_out.blockers = watch->seen();
+      co_return timed_out;
+    }
+    if (!failure.stopped && !failure.connection_lost) log_failure(file_, statements_[index], index, failure, options_);
+    co_return co_await abandon(failure, index + 1);
+  }
+
+  // Each statement on its own, committed as it completes: what a no-transaction file promises.
+  Task<std::optional<Run>> run_one_by_one() {
+    for (std::size_t index = 0; index < statements_.size(); ++index) {
+      QueryResult result = co_await conn_.query(statements_[index].text);
+      if (result.ok()) continue;
+      const PgFailure& failure = *result.failure;
+      if (!failure.stopped && !failure.connection_lost)
+        log_failure(file_, statements_[index], index, failure, options_);
+      co_return co_await abandon(failure, index + 1);
+    }
+    co_return std::nullopt;
   }
 
   PgConn& conn_;

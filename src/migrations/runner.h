@@ -36,9 +36,10 @@ struct ApplyResult {
   std::string reason;         ///< for kConnectionLost: what the connection said
 };
 
-/// Applies `file`, already split into `statements` (views into file.content), statement by
-/// statement: inside one transaction together with its history row, or, for
-/// "-- pginit:no-transaction" files, each statement on its own and the history row last.
+/// Applies `file`, already split into `statements` (views into file.content): inside one
+/// transaction together with its history row, all statements sent at once as one pipeline (each
+/// still a statement of its own on the server, as psql sends them); or, for
+/// "-- pginit:no-transaction" files, statement by statement, each on its own, the history row last.
 /// Afterwards every setting the file made (a pg_dump's search_path = '', say) is reset, so the next
 /// file starts from the connection's defaults as it would under psql.
 /// A transactional file whose statement waits longer than options.lock_timeout for a lock

@@ -117,6 +117,22 @@ def test_a_syntax_error_reports_its_line_in_the_file(pg, fresh_db, tmp_path):
     assert "SQLSTATE 42601" in result.stderr
 
 
+def test_a_long_file_streams_its_statements_while_a_big_result_comes_back(pg, fresh_db, tmp_path):
+    """A transactional file goes out as one pipeline: 50 MB of answers to one of its first
+    statements come back while pginit still sends the 20 MB of statements after it, more than the
+    sockets buffer. pginit must read while it sends (libpq: wait for read or write readiness)."""
+    filler = "y" * 10000
+    inserts = "".join(f"INSERT INTO numbers VALUES ({n}, '{filler}');\n" for n in range(2000))
+    migrations = write_migrations(tmp_path / "m", {"0001_long.sql": (
+        "CREATE TABLE numbers (n int, filler text);\n"
+        "PREPARE twice(int) AS SELECT $1 * 2;\nEXECUTE twice(21);\nDEALLOCATE twice;\n"
+        "SELECT repeat('x', 10000) FROM generate_series(1, 5000);\n" + inserts)})
+    result = run_pginit(["--dsn", pg.dsn(db=fresh_db), "--migrations", str(migrations)], timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "statements=2005" in result.stderr
+    assert pg.psql("SELECT count(*), sum(n) FROM numbers", db=fresh_db) == f"2000|{sum(range(2000))}"
+
+
 def test_a_failing_concurrent_index_says_how_to_clean_up(pg, fresh_db, tmp_path):
     migrations = write_migrations(tmp_path / "m", {
         "0001_t.sql": "CREATE TABLE dup (x int); INSERT INTO dup VALUES (1), (1);\n",

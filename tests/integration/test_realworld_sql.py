@@ -17,7 +17,7 @@ from pgserver import PG_BIN, running_server
 DUMPS_DIR = os.path.join(os.path.dirname(__file__), "..", "realworld-sql")
 DUMPS = sorted(name for name in os.listdir(DUMPS_DIR) if name.endswith(".sql"))
 # What pginit and psql -1 send around a file's own statements.
-BOOKKEEPING = re.compile(r"^(BEGIN(; SET LOCAL lock_timeout = '\d+ms')?|COMMIT|ROLLBACK|SELECT NOT pg_is_in_recovery\(\)|SET client_connection_check_interval"
+BOOKKEEPING = re.compile(r"^(BEGIN|SET LOCAL lock_timeout = '\d+ms'|COMMIT|ROLLBACK|SELECT pg_(try_)?advisory_(un)?lock\(\$1::bigint\)|SELECT NOT pg_is_in_recovery\(\)|SET client_connection_check_interval"
                          r".*|INSERT INTO \"public\".\"pginit_migrations\" .*|SELECT version, name, checksum FROM .*|"
                          r"SELECT current_database\(\)|CREATE SCHEMA IF NOT EXISTS \"public\";.*)$", re.S)
 
@@ -30,8 +30,13 @@ def logged_server():
         yield server
 
 
+# A statement as log_statement shows it: simple protocol (psql; no-transaction files) or the
+# extended protocol's execute of a pipeline (transactional files).
+LOGGED_STATEMENT = re.compile(r"^(statement|execute <unnamed>): ", re.S)
+
+
 def statements_sent(server, application_name):
-    """The simple-protocol statements the server logged for one application_name, in order."""
+    """The statements the server logged for one application_name, in order."""
     marker = f"SELECT 'end of {application_name}'"
     server.psql(f"SET application_name = 'marker'; {marker}")
     path = os.path.join(server.data, "csvlog", "server.csv")
@@ -44,8 +49,8 @@ def statements_sent(server, application_name):
         assert time.monotonic() < deadline, "the server log never showed the marker"
         time.sleep(0.1)
     # csvlog columns: 13 = message, 22 = application_name
-    return [row[13][len("statement: "):] for row in rows
-            if row[22] == application_name and row[13].startswith("statement: ")]
+    return [LOGGED_STATEMENT.sub("", row[13]) for row in rows
+            if row[22] == application_name and LOGGED_STATEMENT.match(row[13])]
 
 
 def own_statements(statements):
