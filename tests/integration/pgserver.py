@@ -102,6 +102,15 @@ class PgServer:
             time.sleep(0.05)
         raise RuntimeError("postgres did not start")
 
+    def exited_processes_cpu_seconds(self):
+        """User + system CPU time of the server's processes that have exited so far (backends,
+        autovacuum workers): the postmaster reaps them, so the kernel adds theirs to its own."""
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            pid = int(f.readline())
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(int(value) for value in fields[13:15]) / os.sysconf("SC_CLK_TCK")  # cutime, cstime
+
     def dsn(self, user="app", password=APP_PASSWORD, db="appdb"):
         return f"postgres://{user}:{password}@127.0.0.1:{self.port}/{db}"
 
