@@ -365,6 +365,38 @@ Task<QueryResult> PgConn::run_query(const std::string& sql, const QueryParams& p
   co_return outcome;
 }
 
+bool PgConn::take_notifications() {
+  bool any = false;
+  while (PGnotify* notification = PQnotifies(conn_)) {
+    PQfreemem(notification);
+    any = true;
+  }
+  return any;
+}
+
+Task<NotificationWait> PgConn::wait_for_notification(Duration timeout) {
+  NotificationWait outcome;
+  if (!connected()) {
+    outcome.failure = PgFailure{.message = "not connected"};
+    co_return outcome;
+  }
+  arm_watchdog(timeout);
+  while (!take_notifications()) {
+    if (asio::error_code error = co_await wait_socket(WaitType::wait_read)) {
+      if (!timed_out_) outcome.failure = failure_from_wait(error, "", "wait stopped");
+      break;
+    }
+    if (PQconsumeInput(conn_) == 0) {
+      outcome.failure = failure_from_connection("connection lost");
+      break;
+    }
+  }
+  outcome.notified = !outcome.failure && !timed_out_;
+  disarm_watchdog();
+  mark_connection_loss(outcome.failure);
+  co_return outcome;
+}
+
 Task<QueryResult> PgConn::query_aside(std::string_view sql_text, const QueryParams& params, Duration timeout) {
   const std::string sql(sql_text);
   const ConnParams connection_params = params_;  // this connection may be closed meanwhile

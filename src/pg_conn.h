@@ -52,6 +52,12 @@ struct PipelineResult {
   bool ok() const { return !failure.has_value(); }
 };
 
+/// How a wait for a notification ended: `notified`, or neither (the timeout passed), or `failure`.
+struct NotificationWait {
+  bool notified = false;
+  std::optional<PgFailure> failure;
+};
+
 class PgConn {
  public:
   explicit PgConn(asio::any_io_executor executor);
@@ -74,6 +80,10 @@ class PgConn {
   /// when statement i has succeeded. After a stop or a lost connection the connection is unusable.
   Task<PipelineResult> pipeline(const std::vector<std::string>& statements,
                                 const std::function<void(std::size_t)>& statement_done);
+
+  /// Waits, idle, until a notification arrives on a channel this session LISTENs to (or one came
+  /// with an earlier answer), or `timeout` passes; consumes them all.
+  Task<NotificationWait> wait_for_notification(Duration timeout);
 
   /// Runs one query over a second, short-lived connection with the same parameters, e.g. to look
   /// at this session from outside while it waits. Fails if it cannot connect within `timeout`.
@@ -102,6 +112,8 @@ class PgConn {
   void disarm_watchdog();
   Task<QueryResult> run_query(const std::string& sql, const QueryParams& params, Duration timeout);
   PgFailure failure_from_connection(std::string fallback) const;
+  /// Frees the notifications libpq has received; true if there were any.
+  bool take_notifications();
   /// Sets failure->connection_lost when the session is gone.
   void mark_connection_loss(std::optional<PgFailure>& failure) const;
   /// Why a socket wait ended early: our watchdog (timed out), a stop request (cancelled), or a

@@ -31,12 +31,17 @@ Task<std::string> describe_holder(PgConn& conn, std::int64_t key) {
 
 }  // namespace
 
+std::string lock_channel(std::int64_t key) {
+  return fmt::format("pginit_lock_{}", key);
+}
+
 Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout,
                                          const BackoffPolicy& backoff) {
   std::minstd_rand random(std::random_device{}());
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const auto started = Clock::now();
   auto last_log = started - kHolderLogInterval;
+  bool listening = false;
   for (int attempt = 1;; ++attempt) {
     const QueryParams params{std::to_string(key)};
     QueryResult tried = co_await conn.query("SELECT pg_try_advisory_lock($1::bigint)", params);
@@ -45,26 +50,44 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
       co_return LockOutcome{LockStatus::kFailed, std::move(tried.failure)};
     }
     if (!tried.rows.empty() && tried.rows[0][0] == std::optional<std::string>("t")) {
+      if (listening) {
+        const std::string unlisten = fmt::format("UNLISTEN \"{}\"", lock_channel(key));
+        if (QueryResult done = co_await conn.query(unlisten); !done.ok())
+          co_return LockOutcome{done.failure->stopped ? LockStatus::kStopped : LockStatus::kFailed, done.failure};
+      }
       log::info("acquired the migration lock", {{"lock_key", key}, {"waited_ms", since(started).count()}});
       co_return LockOutcome{LockStatus::kHeld};
     }
     const Duration elapsed = since(started);
     if (timeout.count() > 0 && elapsed >= timeout) co_return LockOutcome{LockStatus::kTimedOut};
+    if (!listening) {
+      // The holder's release notifies: a waiter starts the moment the lock is free instead of
+      // at its next poll. Then try once more, as the lock may have gone before the LISTEN.
+      const std::string listen = fmt::format("LISTEN \"{}\"", lock_channel(key));
+      if (QueryResult done = co_await conn.query(listen); !done.ok())
+        co_return LockOutcome{done.failure->stopped ? LockStatus::kStopped : LockStatus::kFailed, done.failure};
+      listening = true;
+      continue;
+    }
     if (Clock::now() - last_log >= kHolderLogInterval) {
       last_log = Clock::now();
       std::string holder = co_await describe_holder(conn, key);
       log::info(fmt::format("waiting for the migration lock, held by {}", holder),
                 {{"lock_key", key}, {"elapsed_ms", elapsed.count()}});
     }
+    // Still polled, more slowly: a holder that dies releases the lock without a notification.
     Duration delay = next_delay(attempt, Cost::kPolling, backoff, unit(random));
     if (timeout.count() > 0) delay = std::min(delay, timeout - elapsed);
-    if (!co_await sleep_for(delay)) co_return LockOutcome{LockStatus::kStopped};
+    NotificationWait woke = co_await conn.wait_for_notification(std::max(delay, Duration{1}));
+    if (woke.failure)
+      co_return LockOutcome{woke.failure->stopped ? LockStatus::kStopped : LockStatus::kFailed, woke.failure};
+    if (woke.notified) log::debug("notified of a release of the migration lock: trying again", {{"lock_key", key}});
   }
 }
 
 Task<void> release_migration_lock(PgConn& conn, std::int64_t key) {
-  const QueryParams params{std::to_string(key)};
-  QueryResult released = co_await conn.query("SELECT pg_advisory_unlock($1::bigint)", params);
+  const QueryParams params{std::to_string(key), lock_channel(key)};
+  QueryResult released = co_await conn.query("SELECT pg_advisory_unlock($1::bigint), pg_notify($2, '')", params);
   if (!released.ok())
     log::warn("could not release the migration lock; it ends with the session",
               {{"reason", released.failure->message}});

@@ -17,14 +17,20 @@ struct LockOutcome {
   std::optional<PgFailure> failure;  ///< for kFailed: why (the connection may be lost)
 };
 
-/// Polls pg_try_advisory_lock(key) outside any transaction, with backoff, until it is held, the
-/// `timeout` (0 = none) passes, or a stop request. Never pg_advisory_lock: a session blocked
-/// there holds a snapshot, and the holder's CREATE INDEX CONCURRENTLY would wait for it forever.
-/// While waiting, logs which session holds the lock (pid, application_name).
+/// Tries pg_try_advisory_lock(key) outside any transaction until it is held, the `timeout`
+/// (0 = none) passes, or a stop request: again whenever the holder's release notifies (LISTEN on
+/// lock_channel(key)), and after a backoff in case the holder dies without releasing. Never
+/// pg_advisory_lock: a session blocked there holds a snapshot, and the holder's CREATE INDEX
+/// CONCURRENTLY would wait for it forever; an idle LISTEN holds none. While waiting, logs which
+/// session holds the lock (pid, application_name).
 Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout,
                                          const BackoffPolicy& backoff);
 
-/// pg_advisory_unlock(key). Closing the connection releases it as well.
+/// The channel on which waiters for the lock `key` hear of its release.
+std::string lock_channel(std::int64_t key);
+
+/// pg_advisory_unlock(key), and a notification on lock_channel(key) for the waiters. Closing the
+/// connection releases the lock as well, but without the notification.
 Task<void> release_migration_lock(PgConn& conn, std::int64_t key);
 
 }  // namespace pginit

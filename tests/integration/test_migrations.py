@@ -6,7 +6,8 @@ import subprocess
 import textwrap
 import time
 
-from conftest import finish, run_pginit, start_pginit
+from conftest import APP_PASSWORD, finish, run_pginit, start_pginit
+from pgserver import PG_BIN
 
 LOCK_WAIT = ["--migrate-timeout", "60s"]
 
@@ -367,6 +368,49 @@ def test_concurrent_indexes_while_another_replica_waits_for_the_lock(pg, fresh_d
     assert pg.psql("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                    "WHERE c.relname IN ('items_id', 'items_name') AND i.indisvalid", db=fresh_db) == "2"
     assert pg.psql("SELECT item_label(7)", db=fresh_db) == "item;7;"
+
+
+def psql_session(pg, db):
+    """An interactive psql of the app role: statements go to its stdin, answers come from its stdout."""
+    return subprocess.Popen([f"{PG_BIN}/psql", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "app",
+                             "-d", db], env=dict(os.environ, PGPASSWORD=APP_PASSWORD), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+
+
+def test_a_waiting_replica_listens_for_the_release_of_the_lock(pg, fresh_db, tmp_path):
+    """Waiters LISTEN on the lock's channel (an idle LISTEN holds no snapshot) and try again when
+    notified; pginit's own release notifies."""
+    migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
+    holder = psql_session(pg, fresh_db)
+    try:
+        holder.stdin.write("SELECT pg_advisory_lock(4242);\nSELECT 'held';\n")
+        assert holder.stdout.readline().strip() == ""  # pg_advisory_lock returns void
+        assert holder.stdout.readline().strip() == "held"
+        waiter = start_pginit(["--dsn", pg.dsn(db=fresh_db), "--migrations", str(migrations), "--lock-key", "4242",
+                               "--log-level", "debug"])
+        # It names the holder only once it listens.
+        seen = ""
+        while "waiting for the migration lock, held by" not in seen:
+            line = waiter.stderr.readline()
+            assert line, seen
+            seen += line
+        pg.psql("SELECT pg_notify('pginit_lock_4242', '')", db=fresh_db)  # not released yet: it waits on
+        time.sleep(0.5)
+        assert waiter.poll() is None
+        holder.communicate("SELECT pg_advisory_unlock(4242);\n", timeout=10)
+        result = finish(waiter, timeout=30)
+    finally:
+        holder.kill()
+    assert result.returncode == 0, seen + result.stderr
+    assert "notified of a release of the migration lock: trying again" in result.stderr
+    assert [row[0] for row in history(pg, fresh_db)] == ["1"]
+    listener = psql_session(pg, fresh_db)
+    listener.stdin.write("LISTEN pginit_lock_4242;\nSELECT 'listening';\n")
+    assert listener.stdout.readline().strip() == "listening"
+    more = write_migrations(tmp_path / "m", {"0002_b.sql": "CREATE TABLE b (x int);\n"})
+    assert run_pginit(["--dsn", pg.dsn(db=fresh_db), "--migrations", str(more), "--lock-key", "4242"]).returncode == 0
+    heard, _ = listener.communicate("SELECT 'done';\n", timeout=10)
+    assert 'Asynchronous notification "pginit_lock_4242" received' in heard
 
 
 def test_migrate_dsn_is_used_for_migrations(pg, fresh_db, tmp_path):
