@@ -7,6 +7,7 @@ namespace pginit {
 
 Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double random_unit) {
   Duration cap = policy.max;
+  if (cost == Cost::kRefused) cap = std::min(cap, policy.refused_max);
   if (cost == Cost::kCheap) cap = std::min(cap, policy.cheap_max);
   if (cost == Cost::kPolling) cap = std::min(cap, policy.polling_max);
   cap = std::max(cap, std::min(policy.min, policy.max));
@@ -19,6 +20,18 @@ Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double 
   const double delay = ceiling / 2.0 + unit * ceiling / 2.0;
   const double floor = static_cast<double>(std::min(policy.min, policy.max).count());
   return Duration{static_cast<Duration::rep>(std::max(delay, std::min(floor, ceiling)))};
+}
+
+int BackoffSteps::after(Cost cost, std::string_view reason) {
+  if (reason == reason_) {
+    ++same_reason_;
+    return ++step_;
+  }
+  const bool moved_on = (cost == Cost::kRefused || cost == Cost::kCheap) && same_reason_ >= 2;
+  reason_ = reason;
+  same_reason_ = 1;
+  step_ = moved_on ? 1 : step_ + 1;
+  return step_;
 }
 
 }  // namespace pginit

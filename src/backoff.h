@@ -1,11 +1,15 @@
 #pragma once
+#include <string>
+#include <string_view>
+
 #include "duration.h"
 
 namespace pginit {
 
 /// How expensive a failed attempt was for the server; cheap failures are retried sooner.
 enum class Cost {
-  kCheap,    ///< nothing listening, server starting up: retrying costs the server (almost) nothing
+  kRefused,  ///< nothing listening yet: only the server's kernel answers, so retrying costs it nothing
+  kCheap,    ///< server starting up or shutting down: each try costs it a short-lived process
   kPolling,  ///< a healthy server answered "not yet" (lock busy, ready-sql false): poll calmly
   kCostly,   ///< too many connections, timeouts, DNS: back off up to --backoff-max
 };
@@ -13,7 +17,8 @@ enum class Cost {
 struct BackoffPolicy {
   Duration min{10};           ///< --backoff-min: the first delay
   Duration max{2000};         ///< --backoff-max: no delay is longer
-  Duration cheap_max{50};     ///< cap for Cost::kCheap, so the app starts ~25ms after Postgres accepts
+  Duration refused_max{20};   ///< cap for Cost::kRefused: the app starts ~10 ms after the port opens
+  Duration cheap_max{50};     ///< cap for Cost::kCheap
   Duration polling_max{500};  ///< cap for Cost::kPolling
 };
 
@@ -22,5 +27,20 @@ struct BackoffPolicy {
 /// the result lies in [cap/2, cap], `random_unit` in [0, 1) picking the point. Never below
 /// policy.min unless policy.max is.
 Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double random_unit);
+
+/// The step (the `attempt` of next_delay) for the delay after each failed attempt. It counts up,
+/// and starts again at 1 when a cheap (or refused) failure changes its reason after lasting two attempts or
+/// more: the server moved on (connection refused, then starting up), and its next state is often
+/// brief, so its end is seen within milliseconds rather than at the cap. Costly failures never
+/// start it again, and neither do reasons that alternate attempt by attempt.
+class BackoffSteps {
+ public:
+  int after(Cost cost, std::string_view reason);
+
+ private:
+  int step_ = 0;
+  int same_reason_ = 0;  ///< consecutive attempts that failed with reason_
+  std::string reason_;
+};
 
 }  // namespace pginit

@@ -55,6 +55,7 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
   const LogLevel announce_level = request.announce ? LogLevel::kInfo : LogLevel::kDebug;
   log::write(announce_level, fmt::format("waiting for {} at {}", request.purpose, request.target),
              {{"timeout", has_deadline ? format_duration(request.timeout) : "none"}});
+  BackoffSteps steps;
   for (int attempt = 1;; ++attempt) {
     Duration budget = request.connect_timeout;
     if (has_deadline) budget = std::clamp(request.timeout - since(started), Duration{1}, budget);
@@ -87,7 +88,7 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
     // The backoff counts from the attempt's start: one that used up its --connect-timeout (packets
     // dropped, a hung server) has waited long enough, and the next one starts at once.
     Duration delay = std::max(
-        Duration{0}, next_delay(attempt, verdict->cost, request.backoff, unit(random)) - since(attempt_started));
+        Duration{0}, next_delay(steps.after(verdict->cost, verdict->reason), verdict->cost, request.backoff, unit(random)) - since(attempt_started));
     if (has_deadline) delay = std::min(delay, request.timeout - elapsed);
     log::debug("attempt failed",
                {{"attempt", attempt}, {"reason", verdict->reason}, {"next_delay", format_duration(delay)}});

@@ -32,6 +32,8 @@ TEST_CASE("backoff: never exceeds backoff-max, whatever the attempt") {
 
 TEST_CASE("backoff: cheap failures retry sooner than costly ones") {
   BackoffPolicy policy;
+  CHECK(next_delay(20, Cost::kRefused, policy, 1.0) == policy.refused_max);
+  CHECK(policy.refused_max < policy.cheap_max);
   CHECK(next_delay(20, Cost::kCheap, policy, 1.0) == policy.cheap_max);
   CHECK(next_delay(20, Cost::kPolling, policy, 1.0) == policy.polling_max);
   CHECK(next_delay(20, Cost::kCostly, policy, 1.0) == policy.max);
@@ -46,4 +48,33 @@ TEST_CASE("backoff: a backoff-max below the cheap cap still wins") {
 TEST_CASE("backoff: jitter spreads delays") {
   BackoffPolicy policy;
   CHECK(next_delay(8, Cost::kCostly, policy, 0.1) != next_delay(8, Cost::kCostly, policy, 0.9));
+}
+
+TEST_CASE("backoff steps: count up while the failure stays the same") {
+  BackoffSteps steps;
+  for (int expected = 1; expected <= 5; ++expected) CHECK(steps.after(Cost::kRefused, "connection refused") == expected);
+}
+
+TEST_CASE("backoff steps: a server that moves on to its next cheap state is retried soon again") {
+  BackoffSteps steps;
+  for (int i = 0; i < 30; ++i) steps.after(Cost::kRefused, "connection refused");
+  CHECK(steps.after(Cost::kCheap, "the database system is starting up") == 1);
+  CHECK(steps.after(Cost::kCheap, "the database system is starting up") == 2);
+  CHECK(steps.after(Cost::kCheap, "the database system is starting up") == 3);
+  // A crash: refused again, after the startup lasted a while.
+  CHECK(steps.after(Cost::kRefused, "connection refused") == 1);
+}
+
+TEST_CASE("backoff steps: costly failures and alternating reasons never start over") {
+  BackoffSteps costly;
+  for (int i = 0; i < 5; ++i) costly.after(Cost::kCostly, "connection attempt timed out");
+  CHECK(costly.after(Cost::kCostly, "no route to host") == 6);
+  CHECK(costly.after(Cost::kCostly, "connection attempt timed out") == 7);
+
+  BackoffSteps alternating;
+  for (int i = 1; i <= 10; ++i) {
+    CHECK(alternating.after(i % 2 == 0 ? Cost::kRefused : Cost::kCheap,
+                            i % 2 == 0 ? "connection refused" : "the database system is starting up") ==
+          i);
+  }
 }

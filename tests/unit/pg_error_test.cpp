@@ -18,7 +18,7 @@ TEST_CASE("pg_error: transient connection failures are retried") {
   for (Case c :
        {Case{"connection to server at \"127.0.0.1\", port 5432 failed: Connection refused\n\tIs the server running on "
              "that host and accepting TCP/IP connections?",
-             Cost::kCheap},
+             Cost::kRefused},
         Case{"connection to server at \"db\" (10.0.0.2), port 5432 failed: FATAL:  the database system is starting up",
              Cost::kCheap},
         Case{"connection to server at \"db\", port 5432 failed: FATAL:  the database system is shutting down",
@@ -36,7 +36,7 @@ TEST_CASE("pg_error: transient connection failures are retried") {
         Case{"server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
              Cost::kCheap},
         Case{"connection to server on socket \"/var/run/postgresql/.s.PGSQL.5432\" failed: No such file or directory",
-             Cost::kCheap}}) {
+             Cost::kRefused}}) {
     CAPTURE(c.message);
     Verdict verdict = from_message(c.message);
     CHECK(verdict.transient);
