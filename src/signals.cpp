@@ -1,7 +1,9 @@
 #include "signals.h"
 
+#include <array>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -190,7 +192,7 @@ sigset_t handled_signal_set() {
 }
 
 SignalSource::SignalSource(asio::io_context& io, const sigset_t& signals)
-    : descriptor_(io, signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)) {}
+    : descriptor_(io, signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)), own_pid_(getpid()) {}
 
 SignalSource::~SignalSource() = default;  // the descriptor owns and closes the signalfd
 
@@ -202,11 +204,20 @@ void SignalSource::start(std::function<void(int, int)> on_signal) {
 void SignalSource::wait_next() {
   descriptor_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const asio::error_code& error) {
     if (error) return;
-    signalfd_siginfo info{};
-    // Drain everything pending: the descriptor is edge-triggered in Asio's reactor.
-    while (::read(descriptor_.native_handle(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-      on_signal_(static_cast<int>(info.ssi_signo), static_cast<int>(info.ssi_pid));
-    }
+    // Drain everything pending (the descriptor is edge-triggered in Asio's reactor): a read that
+    // does not fill the buffer took all there was, so no second read is needed to learn that.
+    std::array<signalfd_siginfo, 8> infos{};
+    ssize_t got = 0;
+    do {
+      got = ::read(descriptor_.native_handle(), infos.data(), sizeof infos);
+      for (ssize_t i = 0; i < got / static_cast<ssize_t>(sizeof(signalfd_siginfo)); ++i) {
+        const signalfd_siginfo& info = infos[i];
+        // A write of ours to a closed pipe (our log's reader went away) raises SIGPIPE with our own
+        // pid: not for the child, and logging it would write, fail and raise it again, forever.
+        if (info.ssi_signo == SIGPIPE && info.ssi_pid == static_cast<std::uint32_t>(own_pid_)) continue;
+        on_signal_(static_cast<int>(info.ssi_signo), static_cast<int>(info.ssi_pid));
+      }
+    } while (got == static_cast<ssize_t>(sizeof infos));
     wait_next();
   });
 }

@@ -70,12 +70,14 @@ class SignalSource {
   SignalSource(const SignalSource&) = delete;
   SignalSource& operator=(const SignalSource&) = delete;
 
-  /// Calls `on_signal(signo, sender_pid)` for every signal read, until the io_context stops.
+  /// Calls `on_signal(signo, sender_pid)` for every signal read, until the io_context stops;
+  /// except the SIGPIPE that pginit's own write to a closed pipe raises.
   void start(std::function<void(int signo, int sender_pid)> on_signal);
 
  private:
   void wait_next();
   asio::posix::stream_descriptor descriptor_;
+  int own_pid_;
   std::function<void(int, int)> on_signal_;
 };
 

@@ -228,6 +228,48 @@ def test_sigterm_during_the_wait_exits_143_and_the_app_never_starts(tmp_path):
     assert not marker.exists()
 
 
+def test_a_closed_log_pipe_neither_reaches_the_child_nor_spins(tmp_path):
+    """Logging to a closed pipe raises SIGPIPE in pginit itself: it must not be forwarded to the
+    app, nor logged (that write would raise it again, forever, ahead of a TERM), in either phase."""
+    def start_with_closed_stderr(argv):
+        reader, writer = os.pipe()
+        os.close(reader)  # pginit's stderr: every line it logs meets EPIPE
+        proc = subprocess.Popen(as_pid1(argv), env=clean_env(), stdout=subprocess.PIPE, stderr=writer, text=True)
+        os.close(writer)
+        return proc, init_pid(proc, True)
+
+    log = tmp_path / "signals.log"
+    proc, init = start_with_closed_stderr([PGINIT, "--no-wait", "--log-level", "debug", "--"] + RECORDER +
+                                          [str(log), "TERM"])
+    try:
+        wait_for(lambda: log.exists() and "ready" in log.read_text())
+        os.kill(init, signal.SIGUSR1)  # forwarded, and logged at debug
+        wait_for(lambda: "USR1" in log.read_text(), timeout=5)
+        os.kill(init, signal.SIGTERM)
+        proc.communicate(timeout=10)
+    finally:
+        kill_if_running(init)
+    assert proc.returncode == 0
+    assert log.read_text().split()[1:] == ["USR1", "TERM"]
+
+    waiting, init = start_with_closed_stderr([PGINIT, "--log-level", "debug", "--dsn",
+                                              f"postgres://app:{APP_PASSWORD}@127.0.0.1:{free_port()}/x", "--", "true"])
+    try:
+        time.sleep(0.5)  # attempts fail and are logged at debug; a SIGPIPE loop would starve the TERM
+        os.kill(init, signal.SIGTERM)
+        waiting.communicate(timeout=10)
+    finally:
+        kill_if_running(init)
+    assert waiting.returncode == 143
+
+
+def kill_if_running(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def test_the_child_gets_the_terminal_foreground():
     check = "test \"$(ps -o pgid= -p $$ | tr -d ' ')\" = \"$(ps -o tpgid= -p $$ | tr -d ' ')\" && echo FOREGROUND"
     command = f"{PGINIT} --no-wait -- sh -c '{check}'"
