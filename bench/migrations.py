@@ -221,8 +221,9 @@ def gitlab_schema(server, directory):
                       notes=["pginit and psql send the same 14,583 statements (tests/integration/"
                              "test_realworld_sql.py checks that): psql waits for each answer before it sends the "
                              "next statement; pginit sends them all as one pipeline and reads the answers as they "
-                             "come. Server CPU is the CPU time of the session's backend (the postmaster's reaped "
-                             "children); client CPU that of the tool itself (for psycopg2, Python's start-up too).",
+                             "come. Server CPU is the CPU time of the server processes that ended during the run (the "
+                             "session's backend, and any autovacuum worker; medians are per column); client CPU that "
+                             "of the tool itself (for psycopg2, Python's start-up too).",
                              "The last row is the floor for any client: the server parses and runs the same "
                              "statements, but gets them all at once in one message."])
     ours = median[pginit[0]][0]
