@@ -2,9 +2,9 @@
 
 #include <charconv>
 
+#include <libpq-fe.h>
 #include <asio/experimental/deferred.hpp>
 #include <asio/experimental/parallel_group.hpp>
-#include <libpq-fe.h>
 
 #include "log.h"
 #include "pg_error.h"
@@ -111,11 +111,10 @@ Task<asio::error_code> PgConn::wait_socket(WaitType direction) {
 Task<asio::error_code> PgConn::wait_readable_or_writable() {
   if (asio::error_code error = register_socket()) co_return error;
   // The first to complete wins and the group cancels the other one.
-  auto [order, read_error, write_error] =
-      co_await asio::experimental::make_parallel_group(
-          socket_.async_wait(WaitType::wait_read, asio::experimental::deferred),
-          socket_.async_wait(WaitType::wait_write, asio::experimental::deferred))
-          .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+  auto [order, read_error, write_error] = co_await asio::experimental::make_parallel_group(
+                                              socket_.async_wait(WaitType::wait_read, asio::experimental::deferred),
+                                              socket_.async_wait(WaitType::wait_write, asio::experimental::deferred))
+                                              .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
   co_return order[0] == 0 ? read_error : write_error;
 }
 

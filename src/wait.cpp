@@ -87,8 +87,9 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
     }
     // The backoff counts from the attempt's start: one that used up its --connect-timeout (packets
     // dropped, a hung server) has waited long enough, and the next one starts at once.
-    Duration delay = std::max(
-        Duration{0}, next_delay(steps.after(verdict->cost, verdict->reason), verdict->cost, request.backoff, unit(random)) - since(attempt_started));
+    Duration delay = std::max(Duration{0}, next_delay(steps.after(verdict->cost, verdict->reason), verdict->cost,
+                                                      request.backoff, unit(random)) -
+                                               since(attempt_started));
     if (has_deadline) delay = std::min(delay, request.timeout - elapsed);
     log::debug("attempt failed",
                {{"attempt", attempt}, {"reason", verdict->reason}, {"next_delay", format_duration(delay)}});

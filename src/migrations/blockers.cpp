@@ -67,8 +67,8 @@ Task<void> look(PgConn& conn, int backend_pid, std::shared_ptr<BlockerWatch::Sta
     if (!result.ok()) continue;
     state->blockers.clear();
     for (const Row& row : result.rows) {
-      state->blockers.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or(""),
-                                 row[3].value_or(""), row[4].value_or(""), row[5].value_or("")});
+      state->blockers.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or(""), row[3].value_or(""),
+                                 row[4].value_or(""), row[5].value_or("")});
     }
   }
 }

@@ -29,6 +29,12 @@ Task<std::string> describe_holder(PgConn& conn, std::int64_t key) {
                         row[2].value_or("?"));
 }
 
+// A query on the way failed: stopped, or a failure for the caller (the connection may be lost).
+LockOutcome interrupted(std::optional<PgFailure> failure) {
+  if (failure->stopped) return LockOutcome{LockStatus::kStopped};
+  return LockOutcome{LockStatus::kFailed, std::move(failure)};
+}
+
 }  // namespace
 
 std::string lock_channel(std::int64_t key) {
@@ -45,15 +51,12 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
   for (int attempt = 1;; ++attempt) {
     const QueryParams params{std::to_string(key)};
     QueryResult tried = co_await conn.query("SELECT pg_try_advisory_lock($1::bigint)", params);
-    if (!tried.ok()) {
-      if (tried.failure->stopped) co_return LockOutcome{LockStatus::kStopped};
-      co_return LockOutcome{LockStatus::kFailed, std::move(tried.failure)};
-    }
+    if (!tried.ok()) co_return interrupted(std::move(tried.failure));
     if (!tried.rows.empty() && tried.rows[0][0] == std::optional<std::string>("t")) {
       if (listening) {
         const std::string unlisten = fmt::format("UNLISTEN \"{}\"", lock_channel(key));
         if (QueryResult done = co_await conn.query(unlisten); !done.ok())
-          co_return LockOutcome{done.failure->stopped ? LockStatus::kStopped : LockStatus::kFailed, done.failure};
+          co_return interrupted(std::move(done.failure));
       }
       log::info("acquired the migration lock", {{"lock_key", key}, {"waited_ms", since(started).count()}});
       co_return LockOutcome{LockStatus::kHeld};
@@ -64,8 +67,7 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
       // The holder's release notifies: a waiter starts the moment the lock is free instead of
       // at its next poll. Then try once more, as the lock may have gone before the LISTEN.
       const std::string listen = fmt::format("LISTEN \"{}\"", lock_channel(key));
-      if (QueryResult done = co_await conn.query(listen); !done.ok())
-        co_return LockOutcome{done.failure->stopped ? LockStatus::kStopped : LockStatus::kFailed, done.failure};
+      if (QueryResult done = co_await conn.query(listen); !done.ok()) co_return interrupted(std::move(done.failure));
       listening = true;
       continue;
     }
@@ -79,8 +81,7 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
     Duration delay = next_delay(attempt, Cost::kPolling, backoff, unit(random));
     if (timeout.count() > 0) delay = std::min(delay, timeout - elapsed);
     NotificationWait woke = co_await conn.wait_for_notification(std::max(delay, Duration{1}));
-    if (woke.failure)
-      co_return LockOutcome{woke.failure->stopped ? LockStatus::kStopped : LockStatus::kFailed, woke.failure};
+    if (woke.failure) co_return interrupted(std::move(woke.failure));
     if (woke.notified) log::debug("notified of a release of the migration lock: trying again", {{"lock_key", key}});
   }
 }

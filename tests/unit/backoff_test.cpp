@@ -52,7 +52,8 @@ TEST_CASE("backoff: jitter spreads delays") {
 
 TEST_CASE("backoff steps: count up while the failure stays the same") {
   BackoffSteps steps;
-  for (int expected = 1; expected <= 5; ++expected) CHECK(steps.after(Cost::kRefused, "connection refused") == expected);
+  for (int expected = 1; expected <= 5; ++expected)
+    CHECK(steps.after(Cost::kRefused, "connection refused") == expected);
 }
 
 TEST_CASE("backoff steps: a server that moves on to its next cheap state is retried soon again") {
@@ -74,7 +75,6 @@ TEST_CASE("backoff steps: costly failures and alternating reasons never start ov
   BackoffSteps alternating;
   for (int i = 1; i <= 10; ++i) {
     CHECK(alternating.after(i % 2 == 0 ? Cost::kRefused : Cost::kCheap,
-                            i % 2 == 0 ? "connection refused" : "the database system is starting up") ==
-          i);
+                            i % 2 == 0 ? "connection refused" : "the database system is starting up") == i);
   }
 }
