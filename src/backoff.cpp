@@ -7,7 +7,8 @@ namespace pginit {
 
 Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double random_unit) {
   Duration cap = policy.max;
-  if (cost == Cost::kRefused) cap = std::min(cap, policy.refused_max);
+  if (cost == Cost::kRefused)
+    cap = std::min(cap, attempt <= policy.refused_quick_steps ? policy.refused_max : policy.cheap_max);
   if (cost == Cost::kCheap) cap = std::min(cap, policy.cheap_max);
   if (cost == Cost::kPolling) cap = std::min(cap, policy.polling_max);
   cap = std::max(cap, std::min(policy.min, policy.max));

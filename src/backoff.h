@@ -18,6 +18,7 @@ struct BackoffPolicy {
   Duration min{10};           ///< --backoff-min: the first delay
   Duration max{2000};         ///< --backoff-max: no delay is longer
   Duration refused_max{20};   ///< cap for Cost::kRefused: the app starts ~10 ms after the port opens
+  int refused_quick_steps = 500;  ///< refusals retried that soon (7-10 s), then at cheap_max: a long outage
   Duration cheap_max{50};     ///< cap for Cost::kCheap
   Duration polling_max{500};  ///< cap for Cost::kPolling
 };

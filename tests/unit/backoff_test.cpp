@@ -40,6 +40,12 @@ TEST_CASE("backoff: cheap failures retry sooner than costly ones") {
   CHECK(next_delay(20, Cost::kCheap, policy, 0.0) == policy.cheap_max / 2);
 }
 
+TEST_CASE("backoff: refusals are retried soon for a while, then at the cheap cap") {
+  BackoffPolicy policy;
+  CHECK(next_delay(policy.refused_quick_steps, Cost::kRefused, policy, 1.0) == policy.refused_max);
+  CHECK(next_delay(policy.refused_quick_steps + 1, Cost::kRefused, policy, 1.0) == policy.cheap_max);
+}
+
 TEST_CASE("backoff: a backoff-max below the cheap cap still wins") {
   BackoffPolicy policy{.min = 5ms, .max = 20ms};
   CHECK(next_delay(20, Cost::kCheap, policy, 1.0) == 20ms);
