@@ -89,8 +89,9 @@ class FileRun {
       failed = co_await run_one_by_one();
     if (failed) co_return *failed;
     // The history row, COMMIT and the reset of the session in one round trip: a transactional file
-    // costs two round trips however long it is. A session-level SET in the file (pg_dump starts with search_path = '')
-    // would leak into the next file; RESET ALL keeps the advisory lock, which DISCARD ALL would drop.
+    // costs two round trips however long it is. A session-level SET in the file (pg_dump starts
+    // with search_path = '') would leak into the next file; RESET ALL keeps the advisory lock,
+    // which DISCARD ALL would drop.
     const Duration duration = since(started_);
     const std::string finish = fmt::format(
         "{}; {}RESET ALL; {}", history_.insert_sql(file_.version, file_.name, file_.checksum, duration.count()),
@@ -152,21 +153,22 @@ class FileRun {
       timed_out.blockers = watch->seen();
       co_return timed_out;
     }
-    if (!failure.stopped && !failure.connection_lost) log_failure(file_, statements_[index], index, failure, options_);
-    co_return co_await abandon(failure, index + 1);
+    co_return co_await statement_failed(failure, index);
   }
 
   // Each statement on its own, committed as it completes: what a no-transaction file promises.
   Task<std::optional<Run>> run_one_by_one() {
     for (std::size_t index = 0; index < statements_.size(); ++index) {
       QueryResult result = co_await conn_.query(statements_[index].text);
-      if (result.ok()) continue;
-      const PgFailure& failure = *result.failure;
-      if (!failure.stopped && !failure.connection_lost)
-        log_failure(file_, statements_[index], index, failure, options_);
-      co_return co_await abandon(failure, index + 1);
+      if (!result.ok()) co_return co_await statement_failed(*result.failure, index);
     }
     co_return std::nullopt;
+  }
+
+  // Statement `index` (0-based) failed: say where, unless a stop or a lost connection ended it.
+  Task<Run> statement_failed(const PgFailure& failure, std::size_t index) {
+    if (!failure.stopped && !failure.connection_lost) log_failure(file_, statements_[index], index, failure, options_);
+    co_return co_await abandon(failure, index + 1);
   }
 
   PgConn& conn_;
