@@ -6,6 +6,11 @@
 namespace pginit {
 
 Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double random_unit) {
+  if (cost == Cost::kPooler) {
+    const double unit = std::clamp(random_unit, 0.0, 1.0);
+    const auto span = static_cast<double>((policy.pooler_max - policy.pooler_min).count());
+    return policy.pooler_min + Duration{static_cast<Duration::rep>(unit * std::max(span, 0.0))};
+  }
   Duration cap = policy.max;
   if (cost == Cost::kRefused)
     cap = std::min(cap, attempt <= policy.refused_quick_steps ? policy.refused_max : policy.cheap_max);

@@ -12,6 +12,9 @@ enum class Cost {
   kCheap,    ///< server starting up or shutting down: each try costs it a short-lived process
   kPolling,  ///< a healthy server answered "not yet" (lock busy, ready-sql false): poll calmly
   kCostly,   ///< too many connections, timeouts, DNS: back off up to --backoff-max
+  kPooler,   ///< a pooler (PgBouncer) answered for a server it cannot reach: each try is a full
+             ///< login to a single-threaded pooler, which itself retries the server only every
+             ///< server_login_retry, so trying more often than twice a second gains nothing
 };
 
 struct BackoffPolicy {
@@ -21,12 +24,14 @@ struct BackoffPolicy {
   int refused_quick_steps = 500;  ///< refusals retried that soon (7-10 s), then at cheap_max: a long outage
   Duration cheap_max{50};     ///< cap for Cost::kCheap
   Duration polling_max{500};  ///< cap for Cost::kPolling
+  Duration pooler_min{500};   ///< floor for Cost::kPooler, whatever --backoff-max says
+  Duration pooler_max{1000};  ///< cap for Cost::kPooler
 };
 
 /// Delay before attempt `attempt + 1`, after attempt `attempt` (1-based) failed at `cost`.
 /// Exponential (min * 2^(attempt-1)) capped per cost and by policy.max, with "equal jitter":
 /// the result lies in [cap/2, cap], `random_unit` in [0, 1) picking the point. Never below
-/// policy.min unless policy.max is.
+/// policy.min unless policy.max is. Cost::kPooler lies in [pooler_min, pooler_max] always.
 Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double random_unit);
 
 /// The step (the `attempt` of next_delay) for the delay after each failed attempt. It counts up,

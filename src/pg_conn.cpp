@@ -59,8 +59,19 @@ bool PgConn::connected() const {
   return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
 }
 
+bool PgConn::still_connected() {
+  if (!connected()) return false;
+  return PQconsumeInput(conn_) != 0 && PQstatus(conn_) == CONNECTION_OK;
+}
+
 int PgConn::backend_pid() const {
-  return conn_ != nullptr ? PQbackendPID(conn_) : 0;
+  if (conn_ == nullptr) return 0;
+  return pooled_ ? server_pid_ : PQbackendPID(conn_);
+}
+
+void PgConn::mark_pooled() {
+  pooled_ = true;
+  server_pid_ = 0;
 }
 
 bool PgConn::in_transaction() const {
@@ -135,6 +146,8 @@ PgFailure PgConn::failure_from_wait(const asio::error_code& error, std::string_v
 Task<std::optional<PgFailure>> PgConn::connect(const ConnParams& params, Duration timeout) {
   close();
   params_ = params;
+  pooled_ = false;
+  server_pid_ = 0;
   std::vector<const char*> keywords, values;
   for (const auto& [keyword, value] : params) {
     keywords.push_back(keyword.c_str());
@@ -409,7 +422,7 @@ Task<QueryResult> PgConn::query_aside(std::string_view sql_text, const QueryPara
 }
 
 Task<bool> PgConn::cancel_running_query(Duration timeout) {
-  if (conn_ == nullptr) co_return false;
+  if (conn_ == nullptr || backend_pid() == 0) co_return false;
   const QueryParams params{std::to_string(backend_pid())};
   QueryResult result = co_await query_aside("SELECT pg_cancel_backend($1::int)", params, timeout);
   if (!result.ok()) log::warn("could not cancel the running query", {{"reason", result.failure->message}});

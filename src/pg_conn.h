@@ -94,7 +94,20 @@ class PgConn {
   Task<bool> cancel_running_query(Duration timeout);
 
   bool connected() const;
+  /// Reads what the server sent meanwhile, without waiting: false once the session is gone (EOF,
+  /// a socket error, a FATAL message). For a connection that sits idle while another one works.
+  bool still_connected();
+  /// The server process behind this session: PQbackendPID, or, once mark_pooled() was called,
+  /// the one set_server_pid() named (0: unknown; cancel_running_query and blocker look-ups then
+  /// do nothing).
   int backend_pid() const;
+  /// A connection pooler stands between: PQbackendPID is the pooler's own key, not a server
+  /// process, and in transaction pooling the server process changes between transactions.
+  void mark_pooled();
+  bool pooled() const { return pooled_; }
+  /// The server process of the transaction now open, learnt with `SELECT pg_backend_pid()`
+  /// inside it (0 when none is open).
+  void set_server_pid(int pid) { server_pid_ = pid; }
   const asio::any_io_executor& executor() const { return executor_; }
   /// True inside a transaction block (including a failed one).
   bool in_transaction() const;
@@ -129,6 +142,8 @@ class PgConn {
   unsigned watchdog_generation_ = 0;
   bool timed_out_ = false;
   bool connecting_ = false;  // the socket may change between waits
+  bool pooled_ = false;
+  int server_pid_ = 0;
 };
 
 }  // namespace pginit

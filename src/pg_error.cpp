@@ -78,6 +78,18 @@ const std::array kMessagePatterns{
     Pattern{"connection reset", transient(Cost::kCheap, "connection reset")},
 };
 
+// PgBouncer's own answers (sent as 08P01 whether the server is up or not): told apart by their
+// words only, and before any SQLSTATE rule, since class 08 alone would mean "retry at once".
+const std::array kPoolerPatterns{
+    Pattern{"no such database", fatal(ExitCode::kConfig, ""),
+            "add it to the pooler's [databases] section or fix the database name"},
+    Pattern{"server login has been failing",
+            transient(Cost::kPooler, "")},
+    Pattern{"query_wait_timeout", transient(Cost::kPooler, "")},
+    Pattern{"client_login_timeout", transient(Cost::kPooler, "")},
+    Pattern{"pgbouncer cannot connect to server", transient(Cost::kPooler, "")},
+};
+
 bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
@@ -133,10 +145,19 @@ bool is_connection_loss(std::string_view sqlstate) {
 Verdict classify_failure(std::string_view sqlstate, std::string_view message) {
   std::string reason = short_reason(message);
   if (reason.empty()) reason = "unknown error";
+  const std::string text = lower(message);
+  if (sqlstate.empty() || sqlstate == "08P01") {
+    for (const Pattern& pattern : kPoolerPatterns) {
+      if (contains(text, pattern.needle)) {
+        Verdict verdict = pattern.verdict;
+        verdict.reason = pattern.hint.empty() ? "the pooler says: " + reason : reason + "; " + std::string(pattern.hint);
+        return verdict;
+      }
+    }
+  }
   if (auto verdict = classify_sqlstate(sqlstate, reason)) return *verdict;
 
   // "database "x" does not exist" vs "role "x" does not exist": both end the same way.
-  const std::string text = lower(message);
   if (contains(text, "database \"") && contains(text, "does not exist")) return fatal(ExitCode::kConfig, reason);
   if (contains(text, "role \"") && contains(text, "does not exist")) return fatal(ExitCode::kAuth, reason);
   for (const Pattern& pattern : kMessagePatterns) {

@@ -14,7 +14,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr Duration kHolderLogInterval{5000};
 
-Task<std::string> describe_holder(PgConn& conn, std::int64_t key) {
+}  // namespace
+
+Task<std::string> describe_lock_holder(PgConn& conn, std::int64_t key) {
   auto [classid, objid] = lock_key_parts(key);
   const QueryParams params{std::to_string(classid), std::to_string(objid)};
   QueryResult holder = co_await conn.query(
@@ -28,6 +30,8 @@ Task<std::string> describe_holder(PgConn& conn, std::int64_t key) {
   co_return fmt::format("pid {} (application_name={}, client={})", row[0].value_or("?"), row[1].value_or(""),
                         row[2].value_or("?"));
 }
+
+namespace {
 
 // A query on the way failed: stopped, or a failure for the caller (the connection may be lost).
 LockOutcome interrupted(std::optional<PgFailure> failure) {
@@ -58,7 +62,8 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
         if (QueryResult done = co_await conn.query(unlisten); !done.ok())
           co_return interrupted(std::move(done.failure));
       }
-      log::info("acquired the migration lock", {{"lock_key", key}, {"waited_ms", since(started).count()}});
+      log::info("acquired the migration lock",
+                {{"lock_key", key}, {"waited_ms", since(started).count()}, {"lock_kind", "session"}});
       co_return LockOutcome{LockStatus::kHeld};
     }
     const Duration elapsed = since(started);
@@ -73,7 +78,7 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
     }
     if (Clock::now() - last_log >= kHolderLogInterval) {
       last_log = Clock::now();
-      std::string holder = co_await describe_holder(conn, key);
+      std::string holder = co_await describe_lock_holder(conn, key);
       log::info(fmt::format("waiting for the migration lock, held by {}", holder),
                 {{"lock_key", key}, {"elapsed_ms", elapsed.count()}});
     }

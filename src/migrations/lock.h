@@ -26,6 +26,10 @@ struct LockOutcome {
 Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout,
                                          const BackoffPolicy& backoff);
 
+/// Who holds the migration lock `key`, for a log line: "pid N (application_name=…, client=…)",
+/// or "another session" when that cannot be seen. Asks over `conn`.
+Task<std::string> describe_lock_holder(PgConn& conn, std::int64_t key);
+
 /// The channel on which waiters for the lock `key` hear of its release.
 std::string lock_channel(std::int64_t key);
 

@@ -11,6 +11,8 @@
 #include "migrations/history.h"
 #include "migrations/lock.h"
 #include "migrations/plan.h"
+#include "migrations/pooled_lock.h"
+#include "migrations/pooler_safety.h"
 #include "migrations/runner.h"
 #include "migrations/sha256.h"
 #include "migrations/status_report.h"
@@ -128,6 +130,23 @@ Result<std::vector<std::vector<SqlStatement>>> split_pending(const MigrationPlan
   return statements;
 }
 
+// Through a pooler, statements that leave state in the session cannot work (pooler_safety.h):
+// refused before anything of any file is sent. 0 or the exit code.
+int check_pooler_safety(const MigrationPlan& plan, const std::vector<std::vector<SqlStatement>>& statements) {
+  for (std::size_t index = 0; index < plan.pending.size(); ++index) {
+    const MigrationFile& file = *plan.pending[index];
+    for (const SqlStatement& statement : statements[index]) {
+      if (auto reason = pooler_unsafe_reason(statement.text, file.no_transaction)) {
+        return fail(ExitCode::kConfig,
+                    fmt::format("migration {} line {} cannot run through the connection pooler: {}; give the "
+                                "migrations a direct connection to the server with --migrate-dsn",
+                                file.filename, statement.line, *reason));
+      }
+    }
+  }
+  return 0;
+}
+
 class MigrationRun {
  public:
   MigrationRun(const Config& config, Supervisor& supervisor, StopRequest& stop, asio::any_io_executor executor)
@@ -136,6 +155,7 @@ class MigrationRun {
         supervisor_(supervisor),
         stop_(stop),
         conn_(executor),
+        pooled_lock_(executor),
         table_(HistoryTable::from(settings_.table)),
         command_text_(join_command_line(settings_.command)) {}
 
@@ -154,6 +174,7 @@ class MigrationRun {
       const int code = co_await run_once();
       if (code != kConnectionLost) co_return MigrationOutcome{code, applied_};
       conn_.close();
+      pooled_lock_.abandon();
       if (restarts + 1 >= kMaxRestarts) {
         co_return MigrationOutcome{
             fail(ExitCode::kNotReady, fmt::format("lost the connection to {} {} times during migrations, last: {}",
@@ -183,8 +204,7 @@ class MigrationRun {
     WaitOutcome connected = co_await wait_until_ready(conn_, primary);
     if (connected.stopped) co_return report_stop(stop_);
     if (!connected.ready) co_return static_cast<int>(connected.code);
-    if (QueryResult set = co_await conn_.query(kMigrationSessionSql); !set.ok())
-      co_return failed(*set.failure, "cannot set up the migration session");
+    if (int code = co_await set_up_session(); code != 0) co_return code;
 
     History history = co_await read_history(conn_, table_);
     if (history.failure) co_return failed(*history.failure, fmt::format("cannot read {}", table_.quoted()));
@@ -204,9 +224,62 @@ class MigrationRun {
 
     if (int code = co_await lock(); code != 0) co_return code;
     int code = co_await migrate_under_lock();
-    if (stop_.requested()) co_return report_stop(stop_);  // the connection closes: lock released
-    if (code == 0) co_await release_migration_lock(conn_, lock_key_);
+    if (stop_.requested()) {
+      pooled_lock_.abandon();
+      co_return report_stop(stop_);  // the connection closes: lock released
+    }
+    if (!conn_.pooled()) {
+      if (code == 0) co_await release_migration_lock(conn_, lock_key_);
+    } else if (code == 0) {
+      co_await pooled_lock_.release();
+    } else {
+      pooled_lock_.abandon();
+    }
     co_return code;
+  }
+
+  // Direct, or through a pooler: PgBouncer answers the login with a key of its own where the
+  // server sends its process id, so pg_backend_pid() differs from what libpq was told. A pooler
+  // decides how the lock is held and what the session may keep.
+  Task<int> set_up_session() {
+    QueryResult server_pid = co_await conn_.query("SELECT pg_backend_pid()");
+    if (!server_pid.ok()) co_return failed(*server_pid.failure, "cannot set up the migration session");
+    const bool pooled = server_pid.rows.at(0).at(0) != std::to_string(conn_.backend_pid());
+    if (!pooled) {
+      if (QueryResult set = co_await conn_.query(kMigrationSessionSql); !set.ok())
+        co_return failed(*set.failure, "cannot set up the migration session");
+      co_return 0;
+    }
+    conn_.mark_pooled();
+    if (!told_of_pooler_) {
+      told_of_pooler_ = true;
+      log::info(fmt::format("the migrations go through a connection pooler at {}: the migration lock is held in a "
+                            "transaction of its own, waiting replicas poll for it, and session settings stay inside "
+                            "each file's transaction",
+                            settings_.target));
+    }
+    co_return 0;
+  }
+
+  // Through a pooler the lock's transaction holds one server connection for as long as the
+  // migrations run, and the files need a second one: in a pool of one they would wait for it until
+  // the pooler's query_wait_timeout, and then again after every restart.
+  Task<int> check_second_server_connection() {
+    QueryResult probe = co_await conn_.query("SELECT 1", kNoParams, config_.connect_timeout);
+    if (probe.ok()) co_return 0;
+    if (!probe.failure->timed_out) co_return failed(*probe.failure, "cannot reach the server through the pooler");
+    co_return fail(ExitCode::kNotReady,
+                   fmt::format("the pooler at {} gave the migrations no second server connection within {} while the "
+                               "migration lock's transaction holds one: let the pool give pginit two (PgBouncer's "
+                               "default_pool_size 2 or more, 3 with a --migrate-cmd through the same pool), or connect "
+                               "the migrations directly with --migrate-dsn",
+                               settings_.target, format_duration(config_.connect_timeout)));
+  }
+
+  // The lock's connection went away (a pooler restart, a terminated backend): so did the lock.
+  int lost_the_lock() {
+    lost_reason_ = "the connection that held the migration lock was lost";
+    return kConnectionLost;
   }
 
   // A failed query: a stop request, a lost connection (start over), or an error (65).
@@ -242,10 +315,13 @@ class MigrationRun {
       if (!database.ok()) co_return failed(*database.failure, "cannot read the database name");
       lock_key_ = default_lock_key(database.rows.at(0).at(0).value_or(""), settings_.table);
     }
-    LockOutcome locked = co_await acquire_migration_lock(conn_, lock_key_, settings_.timeout, config_.backoff);
+    LockOutcome locked =
+        conn_.pooled() ? co_await pooled_lock_.acquire(settings_.conn_params, config_.connect_timeout, lock_key_,
+                                                       settings_.timeout, config_.backoff, conn_)
+                       : co_await acquire_migration_lock(conn_, lock_key_, settings_.timeout, config_.backoff);
     switch (locked.status) {
       case LockStatus::kHeld:
-        co_return 0;
+        co_return conn_.pooled() ? co_await check_second_server_connection() : 0;
       case LockStatus::kStopped:
         co_return report_stop(stop_);
       case LockStatus::kTimedOut:
@@ -268,14 +344,19 @@ class MigrationRun {
     if (int code = check_plan(plan, settings_); code != 0) co_return code;
     auto statements = split_pending(plan);
     if (!statements) co_return fail(statements.failure().code, statements.error());
+    if (conn_.pooled()) {
+      if (int code = check_pooler_safety(plan, *statements); code != 0) co_return code;
+    }
     for (std::size_t index = 0; index < plan.pending.size(); ++index) {
+      if (conn_.pooled() && !pooled_lock_.still_held()) co_return lost_the_lock();
       if (int code = co_await apply(*plan.pending[index], (*statements)[index]); code != 0) co_return code;
     }
     if (settings_.directory && plan.pending.empty()) {
       log::info("no pending migration files", {{"files", files_.size()}});
     }
-    if (!settings_.command.empty()) co_return co_await run_migrate_command();
-    co_return 0;
+    if (settings_.command.empty()) co_return 0;
+    if (conn_.pooled() && !pooled_lock_.still_held()) co_return lost_the_lock();
+    co_return co_await run_migrate_command();
   }
 
   Task<int> apply(const MigrationFile& file, const std::vector<SqlStatement>& statements) {
@@ -355,6 +436,8 @@ class MigrationRun {
   Supervisor& supervisor_;
   StopRequest& stop_;
   PgConn conn_;
+  PooledMigrationLock pooled_lock_;  ///< the lock, when conn_ goes through a pooler
+  bool told_of_pooler_ = false;
   HistoryTable table_;
   std::string command_text_;
   std::vector<MigrationFile> files_;

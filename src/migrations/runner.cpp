@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <functional>
 #include <random>
@@ -88,15 +89,10 @@ class FileRun {
     else
       failed = co_await run_one_by_one();
     if (failed) co_return *failed;
-    // The history row, COMMIT and the reset of the session in one round trip: a transactional file
-    // costs two round trips however long it is. A session-level SET in the file (pg_dump starts
-    // with search_path = '') would leak into the next file; RESET ALL keeps the advisory lock,
-    // which DISCARD ALL would drop.
     const Duration duration = since(started_);
-    const std::string finish = fmt::format(
-        "{}; {}RESET ALL; {}", history_.insert_sql(file_.version, file_.name, file_.checksum, duration.count()),
-        transactional ? "COMMIT; " : "", kMigrationSessionSql);
+    const std::string finish = finishing_sql(duration);
     QueryResult finished = co_await conn_.query(finish);
+    conn_.set_server_pid(0);
     if (!finished.ok()) {
       if (!finished.failure->stopped && !finished.failure->connection_lost) {
         log::error(fmt::format("migration {} failed while recording it in {}{}: {} (exit 65)", file_.filename,
@@ -110,7 +106,41 @@ class FileRun {
   }
 
  private:
+  // The history row, COMMIT and the reset of the session in one round trip: a transactional file
+  // costs two round trips however long it is. A session-level SET in the file (pg_dump starts
+  // with search_path = '') would leak into the next file; RESET ALL keeps the advisory lock,
+  // which DISCARD ALL would drop. Through a pooler the reset comes before COMMIT, on the server
+  // connection the file ran on (the next statement may run on another one), and the session keeps
+  // nothing of ours; a no-transaction file there has no session settings to reset
+  // (pooler_safety.h).
+  std::string finishing_sql(Duration duration) const {
+    const std::string history_row = history_.insert_sql(file_.version, file_.name, file_.checksum, duration.count());
+    if (conn_.pooled()) return file_.no_transaction ? history_row : history_row + "; RESET ALL; COMMIT";
+    return fmt::format("{}; {}RESET ALL; {}", history_row, file_.no_transaction ? "" : "COMMIT; ",
+                       kMigrationSessionSql);
+  }
+
+  // Through a pooler: BEGIN on its own, to learn which server process runs the file's transaction
+  // (for the blocker look-ups and a cancel on stop), and to end that process's statement should
+  // pginit die, as kMigrationSessionSql does for a direct session. nullopt on success.
+  Task<std::optional<Run>> begin_pooled() {
+    QueryResult begun = co_await conn_.query(
+        "BEGIN; SET LOCAL client_connection_check_interval = 1000; SELECT pg_backend_pid()");
+    if (!begun.ok()) co_return co_await abandon(*begun.failure, 0);
+    const std::string pid = begun.rows.at(0).at(0).value_or("0");
+    int server_pid = 0;
+    std::from_chars(pid.data(), pid.data() + pid.size(), server_pid);
+    conn_.set_server_pid(server_pid);
+    co_return std::nullopt;
+  }
+
   Task<Run> abandon(const PgFailure& failure, std::size_t statement) {
+    Run run = co_await abandon_transaction(failure, statement);
+    conn_.set_server_pid(0);
+    co_return run;
+  }
+
+  Task<Run> abandon_transaction(const PgFailure& failure, std::size_t statement) {
     Run run;
     if (failure.stopped) {
       // The backend would otherwise run the statement to its end, holding its locks and ours.
@@ -131,7 +161,12 @@ class FileRun {
   // between statements. nullopt when all succeeded, inside the open transaction.
   Task<std::optional<Run>> run_pipelined() {
     const bool lock_timeout = options_.lock_timeout.count() > 0;
-    std::vector<std::string> pipeline{"BEGIN"};
+    std::vector<std::string> pipeline;
+    if (conn_.pooled()) {
+      if (std::optional<Run> failed = co_await begin_pooled()) co_return failed;
+    } else {
+      pipeline.emplace_back("BEGIN");
+    }
     // SET LOCAL ends with the transaction.
     if (lock_timeout) pipeline.push_back(fmt::format("SET LOCAL lock_timeout = '{}ms'", options_.lock_timeout.count()));
     const std::size_t first = pipeline.size();

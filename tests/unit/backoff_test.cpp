@@ -84,3 +84,19 @@ TEST_CASE("backoff steps: costly failures and alternating reasons never start ov
                             i % 2 == 0 ? "connection refused" : "the database system is starting up") == i);
   }
 }
+
+TEST_CASE("backoff: a pooler that cannot reach its server is tried at most twice a second, even with a small "
+          "--backoff-max") {
+  BackoffPolicy policy;
+  policy.max = Duration{100};
+  for (int attempt : {1, 2, 10, 1000}) {
+    for (double r : {0.0, 0.5, 0.999, 1.0}) {
+      CAPTURE(attempt);
+      CAPTURE(r);
+      const Duration delay = next_delay(attempt, Cost::kPooler, policy, r);
+      CHECK(delay >= policy.pooler_min);
+      CHECK(delay <= policy.pooler_max);
+    }
+  }
+  CHECK(policy.pooler_min >= Duration{500});
+}

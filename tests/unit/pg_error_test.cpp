@@ -128,3 +128,36 @@ TEST_CASE("pg_error: which SQLSTATEs mean the session is gone") {
     CHECK(is_connection_loss(lost));
   for (const char* alive : {"", "57014", "55P03", "40P01", "42P01", "XX000"}) CHECK_FALSE(is_connection_loss(alive));
 }
+
+TEST_CASE("pg_error: PgBouncer's answers for a server it cannot reach are retried calmly, not at once") {
+  for (const char* message :
+       {"connection to server at \"127.0.0.1\", port 6432 failed: FATAL:  server login has been failing, try again "
+        "later (server_login_retry)",
+        "connection to server at \"127.0.0.1\", port 6432 failed: FATAL:  server login has been failing, cached error: "
+        "connect failed (server_login_retry)",
+        "connection to server at \"127.0.0.1\", port 6432 failed: FATAL:  client_login_timeout (server down)",
+        "connection to server at \"127.0.0.1\", port 6432 failed: FATAL:  pgbouncer cannot connect to server"}) {
+    CAPTURE(message);
+    Verdict verdict = from_message(message);
+    CHECK(verdict.transient);
+    CHECK(verdict.cost == Cost::kPooler);
+    CHECK(verdict.reason.starts_with("the pooler says: "));
+  }
+  // query_wait_timeout comes as a query error with PgBouncer's SQLSTATE 08P01.
+  Verdict waited = classify_failure("08P01", "query_wait_timeout");
+  CHECK(waited.transient);
+  CHECK(waited.cost == Cost::kPooler);
+  // Any other 08P01 is still an ordinary lost connection.
+  CHECK(classify_failure("08P01", "invalid frontend message type 0").cost == Cost::kCheap);
+}
+
+TEST_CASE("pg_error: a database PgBouncer does not know is a config error (78) at once, a wrong password 77") {
+  Verdict unknown = from_message("connection to server at \"127.0.0.1\", port 6432 failed: FATAL:  no such database: x");
+  CHECK_FALSE(unknown.transient);
+  CHECK(unknown.exit_code == ExitCode::kConfig);
+  CHECK(unknown.reason == "no such database: x; add it to the pooler's [databases] section or fix the database name");
+  Verdict password = from_message(
+      "connection to server at \"127.0.0.1\", port 6432 failed: FATAL:  password authentication failed for user \"app\"");
+  CHECK_FALSE(password.transient);
+  CHECK(password.exit_code == ExitCode::kAuth);
+}

@@ -1,0 +1,104 @@
+"""A throwaway PgBouncer (Debian's, 1.18) in front of a PgServer: free loopback port, as the non-root
+user 'postgres', SCRAM logins from an auth_file, one pool per database entry; stopped by pid."""
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from pgserver import APP_PASSWORD, PG_BIN, SUPERUSER_PASSWORD, free_port
+
+PGBOUNCER = "/usr/sbin/pgbouncer"
+
+
+class PgBouncer:
+    """`databases` maps a name clients use to (server database, pool_mode). Settings such as
+    server_login_retry go in `settings`."""
+
+    def __init__(self, server, databases, pool_size=3, settings=None):
+        self.server = server
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="pginit-pgbouncer-")
+        self.ini = os.path.join(self.dir, "pgbouncer.ini")
+        self.log = os.path.join(self.dir, "pgbouncer.log")
+        self.process = None
+        entries = "\n".join(f"{name} = host=127.0.0.1 port={server.port} dbname={db} pool_mode={mode}"
+                            for name, (db, mode) in databases.items())
+        extra = "\n".join(f"{key} = {value}" for key, value in (settings or {}).items())
+        with open(os.path.join(self.dir, "userlist.txt"), "w") as f:
+            # Plain text passwords serve both the client's SCRAM login and PgBouncer's own server login.
+            f.write(f'"app" "{APP_PASSWORD}"\n"postgres" "{SUPERUSER_PASSWORD}"\n')
+        with open(self.ini, "w") as f:
+            f.write(f"[databases]\n{entries}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {self.port}\n"
+                    f"unix_socket_dir =\nauth_type = scram-sha-256\nauth_file = {self.dir}/userlist.txt\n"
+                    f"admin_users = postgres\ndefault_pool_size = {pool_size}\nmax_client_conn = 2000\n"
+                    f"logfile = {self.log}\nlog_connections = 1\nlog_disconnections = 1\n{extra}\n")
+        owner = pwd.getpwnam("postgres")
+        for path in (self.dir, self.ini, os.path.join(self.dir, "userlist.txt")):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+            os.chmod(path, 0o700 if path == self.dir else 0o600)
+
+    def start(self):
+        # setpriv execs (su and runuser fork): the pid we keep is PgBouncer's own.
+        self.process = subprocess.Popen(["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
+                                         PGBOUNCER, self.ini], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pgbouncer exited with {self.process.returncode}: {self.log_text()[-2000:]}")
+            time.sleep(0.02)
+        raise RuntimeError("pgbouncer did not start listening")
+
+    def stop(self, how=signal.SIGTERM):
+        """SIGTERM ends PgBouncer at once and every client and server connection with it; SIGKILL as a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(how)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def destroy(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_text(self):
+        with contextlib.suppress(FileNotFoundError), open(self.log) as f:
+            return f.read()
+        return ""
+
+    def login_attempts(self, database=None):
+        return sum(1 for line in self.log_text().splitlines()
+                   if "login attempt" in line and (database is None or f"db={database} " in line))
+
+    def dsn(self, database, user="app", password=APP_PASSWORD):
+        return f"postgres://{user}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def admin(self, command):
+        env = dict(os.environ, PGPASSWORD=SUPERUSER_PASSWORD)
+        out = subprocess.run([f"{PG_BIN}/psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                              "postgres", "-d", "pgbouncer", "-c", command], env=env, capture_output=True, text=True)
+        return out.stdout
+
+
+@contextlib.contextmanager
+def running_pgbouncer(server, databases, **kwargs):
+    """A started PgBouncer, stopped and removed at the end even on failure."""
+    bouncer = PgBouncer(server, databases, **kwargs)
+    try:
+        bouncer.start()
+        yield bouncer
+    finally:
+        bouncer.destroy()
