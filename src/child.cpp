@@ -1,6 +1,7 @@
 #include "child.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
@@ -38,8 +39,10 @@ void reclaim_terminal_foreground() {
   tcsetpgrp(STDIN_FILENO, getpgrp());
 }
 
-Result<pid_t> spawn_child(const std::vector<std::string>& args, const sigset_t& child_mask, bool take_terminal) {
+Result<pid_t> spawn_child(const std::vector<std::string>& args, const sigset_t& child_mask, bool take_terminal,
+                          bool dies_with_pginit) {
   if (args.empty()) return Failure{ExitCode::kNotFound, "empty command"};
+  const pid_t pginit_pid = getpid();
   std::vector<char*> argv = to_argv(args);  // built before fork: no allocation in the child
   int exec_error_pipe[2];
   if (pipe2(exec_error_pipe, O_CLOEXEC) != 0) return exec_failure(args, errno);
@@ -55,6 +58,10 @@ Result<pid_t> spawn_child(const std::vector<std::string>& args, const sigset_t& 
     // As tini's isolate_child(): a group of its own, so a terminal's Ctrl-C reaches it once (not
     // once from the kernel and once forwarded), and --group can signal everything it starts.
     close(exec_error_pipe[0]);
+    if (dies_with_pginit) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != pginit_pid) _exit(127);  // pginit died before the prctl: nobody would kill us
+    }
     setpgid(0, 0);
     if (take_terminal) tcsetpgrp(STDIN_FILENO, getpid());  // SIGTTOU is still blocked here
     sigprocmask(SIG_SETMASK, &child_mask, nullptr);

@@ -13,8 +13,10 @@ namespace pginit {
 /// Forks and executes `argv` (PATH search) in a process group of its own, with `child_mask` as
 /// its signal mask; with `take_terminal`, the child's group becomes the terminal's foreground.
 /// Returns the pid once exec has succeeded, or 127 (not found) / 126 (not executable) with a
-/// one-line message naming the command.
-Result<pid_t> spawn_child(const std::vector<std::string>& argv, const sigset_t& child_mask, bool take_terminal);
+/// one-line message naming the command. With `dies_with_pginit`, the kernel sends the child
+/// SIGKILL should pginit die first (PR_SET_PDEATHSIG).
+Result<pid_t> spawn_child(const std::vector<std::string>& argv, const sigset_t& child_mask, bool take_terminal,
+                          bool dies_with_pginit = false);
 
 /// Replaces pginit with `argv` (execvp) after restoring `original_mask`. Returns only on
 /// failure: 127 / 126 with a one-line message.

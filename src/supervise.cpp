@@ -87,7 +87,9 @@ void Supervisor::start_grace_countdown(int sent_signo) {
 
 Task<int> Supervisor::run(const std::vector<std::string>& argv, ChildRole role, const StartupReport* report) {
   const bool take_terminal = owns_terminal_foreground();
-  auto spawned = spawn_child(argv, child_mask_, take_terminal);
+  // The migrate command runs under pginit's migration lock, which ends with pginit: should pginit
+  // be killed, the command must not run on beside the next lock holder's.
+  auto spawned = spawn_child(argv, child_mask_, take_terminal, role == ChildRole::kMigration);
   if (!spawned) {
     log::error(spawned.error());
     co_return static_cast<int>(spawned.failure().code);

@@ -315,13 +315,17 @@ class MigrationRun {
       if (!database.ok()) co_return failed(*database.failure, "cannot read the database name");
       lock_key_ = default_lock_key(database.rows.at(0).at(0).value_or(""), settings_.table);
     }
-    LockOutcome locked =
-        conn_.pooled() ? co_await pooled_lock_.acquire(settings_.conn_params, config_.connect_timeout, lock_key_,
-                                                       settings_.timeout, config_.backoff, conn_)
-                       : co_await acquire_migration_lock(conn_, lock_key_, settings_.timeout, config_.backoff);
+    // Not a conditional expression: GCC 12 destroys a co_await's result twice in one.
+    LockOutcome locked;
+    if (conn_.pooled())
+      locked = co_await pooled_lock_.acquire(settings_.conn_params, config_.connect_timeout, lock_key_,
+                                             settings_.timeout, config_.backoff, conn_);
+    else
+      locked = co_await acquire_migration_lock(conn_, lock_key_, settings_.timeout, config_.backoff);
     switch (locked.status) {
       case LockStatus::kHeld:
-        co_return conn_.pooled() ? co_await check_second_server_connection() : 0;
+        if (!conn_.pooled()) co_return 0;
+        co_return co_await check_second_server_connection();
       case LockStatus::kStopped:
         co_return report_stop(stop_);
       case LockStatus::kTimedOut:

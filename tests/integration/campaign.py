@@ -1,0 +1,479 @@
+"""A randomized fault campaign (issue 16), Jepsen-style: rounds of random faults against several pginit
+replicas applying a random set of transactional, no-transaction and --migrate-cmd migrations, through one
+of three topologies (direct, PgBouncer in transaction pooling, a Patroni cluster behind HAProxy). After
+each round the invariants below are checked; then a clean run follows and the exactly-once invariants are
+checked. A round is planned from the campaign's seed and its number alone (plan_round is pure), so any
+round replays from the seed that the campaign prints first."""
+import collections
+import contextlib
+import dataclasses
+import os
+import random
+import shutil
+import signal
+import subprocess
+import tempfile
+import textwrap
+import time
+
+from conftest import clean_env, assert_no_secret
+from netns import NetNamespace
+from patroni import PatroniCluster
+from pgbouncer import PgBouncer
+from pgserver import PGINIT, PgServer
+
+FAULTS = {
+    "direct": ("server SIGKILL", "server restart", "pg_terminate_backend", "pginit SIGKILL", "pginit SIGTERM",
+               "dropped packets"),
+    "pgbouncer": ("server SIGKILL", "server restart", "pg_terminate_backend", "pginit SIGKILL", "pginit SIGTERM",
+                  "dropped packets", "PgBouncer restart"),
+    "patroni": ("Patroni switchover", "Patroni failover", "pg_terminate_backend", "pginit SIGKILL", "pginit SIGTERM"),
+}
+# What a replica may end with in a round: done, a no-transaction file that failed when run again after an
+# interruption (65), the deadline (69), our SIGTERM (143), our SIGKILL (-9, from the kernel).
+DOCUMENTED_EXITS = {0, 65, 69, 143, -9}
+REPLICA_LIMIT = 90  # seconds: a replica's --timeout is 60s; past this it outlived its limits
+KEEPALIVES = "keepalives_idle=1&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=3000"
+
+
+@dataclasses.dataclass(frozen=True)
+class RoundPlan:
+    number: int
+    topology: str
+    replicas: int
+    files: tuple  # (version, "tx" | "notx"), version 1 is the log tables
+    migrate_command: bool
+    faults: tuple  # (seconds after the start, kind, a random number for the fault's own choices)
+
+
+def plan_round(seed, number, topologies):
+    """The round `number` of the campaign `seed`: pure, so a failing round replays from both numbers."""
+    rng = random.Random(f"{seed}-{number}")
+    topology = rng.choice(topologies)
+    files = [(1, "tx")] + [(v, "notx" if rng.random() < 0.25 else "tx") for v in range(2, rng.randint(6, 30) + 1)]
+    faults = tuple(sorted((round(rng.uniform(0.05, 2.5), 2), rng.choice(FAULTS[topology]), rng.random())
+                          for _ in range(rng.randint(1, 3))))
+    return RoundPlan(number, topology, rng.randint(2, 6), tuple(files), rng.random() < 0.5, faults)
+
+
+def migration_files(plan):
+    files = {"0001_logs.sql": "CREATE TABLE applied_log (version int);\n"
+                              "CREATE TABLE notx_log (version int, others int);\n"}
+    for version, kind in plan.files[1:]:
+        if kind == "tx":
+            files[f"{version:04d}_t{version}.sql"] = (f"CREATE TABLE t{version} (id int);\n"
+                                                      f"INSERT INTO applied_log VALUES ({version});\n"
+                                                      "SELECT pg_sleep(0.03);\n")
+        else:
+            # Statements may run again after an interruption (written to be idempotent), but two
+            # replicas must never run them at the same time: `others` counts sessions running this
+            # file's kind of statement beside this one.
+            files[f"{version:04d}_n{version}.sql"] = textwrap.dedent(f"""\
+                -- pginit:no-transaction
+                CREATE TABLE IF NOT EXISTS t{version} (id int);
+                SELECT pg_sleep(0.05) AS pginit_notx_marker;
+                INSERT INTO notx_log SELECT {version}, count(*) FROM pg_stat_activity
+                  WHERE query LIKE '%pginit_notx_marker%' AND pid <> pg_backend_pid() AND state = 'active';
+                CREATE INDEX CONCURRENTLY IF NOT EXISTS t{version}_id ON t{version} (id);
+                """)
+    return files
+
+
+RECORDER = textwrap.dedent("""\
+    import os, sys, time
+    with open(sys.argv[1], "a") as f:
+        f.write(f"start {time.time()} {os.getpid()}\\n")
+    time.sleep(0.3)
+    with open(sys.argv[1], "a") as f:
+        f.write(f"end {time.time()} {os.getpid()}\\n")
+""")
+
+
+# --- invariants: plain functions of what a round observed; each returns a list of violations ------
+
+def transactional_files_at_most_once(applied_counts, plan):
+    return [f"file {v} applied {applied_counts[v]} times" for v, kind in plan.files[1:]
+            if kind == "tx" and applied_counts.get(v, 0) > 1]
+
+
+def no_transaction_files_one_replica_at_a_time(notx_rows):
+    return [f"no-transaction file {v} ran beside {others} other session(s)" for v, others in notx_rows if others]
+
+
+def migrate_commands_one_at_a_time(recorded):
+    """`recorded`: the recorder's lines. Completed runs must not overlap."""
+    starts, spans = {}, []
+    for kind, at, pid in recorded:
+        if kind == "start":
+            starts[pid] = at
+        elif pid in starts:
+            spans.append((starts.pop(pid), at))
+    spans.sort()
+    return [f"migrate commands overlapped: {a} and {b}" for a, b in zip(spans, spans[1:]) if b[0] < a[1]]
+
+
+def exit_codes_documented(codes):
+    return [f"undocumented exit code {code}" for code in codes if code not in DOCUMENTED_EXITS]
+
+
+def history_matches_schema(history_versions, tables, plan, transactional_only):
+    """Transactional files: history row exactly where the file's table exists, at any time. After a
+    clean run, every file."""
+    problems = []
+    for version, kind in plan.files[1:]:
+        if transactional_only and kind != "tx":
+            continue
+        if (version in history_versions) != (f"t{version}" in tables):
+            problems.append(f"file {version}: history {'has' if version in history_versions else 'lacks'} it, "
+                            f"table t{version} {'exists' if f't{version}' in tables else 'missing'}")
+    return problems
+
+
+def exactly_once_after_a_clean_run(applied_counts, history_versions, notx_versions, plan):
+    problems = [f"file {v} applied {applied_counts.get(v, 0)} times after the clean run"
+                for v, kind in plan.files[1:] if kind == "tx" and applied_counts.get(v, 0) != 1]
+    problems += [f"no-transaction file {v} never ran" for v, kind in plan.files[1:]
+                 if kind == "notx" and v not in notx_versions]
+    expected = {v for v, _ in plan.files}
+    if set(history_versions) != expected:
+        problems.append(f"history {sorted(history_versions)} is not every file {sorted(expected)}")
+    return problems
+
+
+# --- topologies -------------------------------------------------------------------------------------
+
+class Direct:
+    """A server in a network namespace of its own, the replicas beside it; the test reaches it by its
+    Unix socket, outside any fault."""
+
+    name = "direct"
+
+    def __init__(self):
+        self.namespace = NetNamespace()
+        self.prefix = self.namespace.prefix
+        self.server = PgServer(netns=self.namespace.name)
+        self.server.start()
+
+    def port(self):
+        return self.server.port
+
+    def dsn(self, db):
+        return f"{self.server.dsn(db=db)}?{KEEPALIVES}"
+
+    def new_database(self):
+        return self.server.new_database()
+
+    def psql(self, sql, db):
+        return self.server.psql(sql, db=db)
+
+    def inject(self, kind, choice):
+        if kind == "server SIGKILL":
+            with open(os.path.join(self.server.data, "postmaster.pid")) as f:
+                os.kill(int(f.readline()), signal.SIGKILL)
+            time.sleep(0.3 + choice)
+            self.restart_server()
+        elif kind == "server restart":
+            self.server.restart_immediately()
+        elif kind == "pg_terminate_backend":
+            self.server.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                             "WHERE usename = 'app' AND pid <> pg_backend_pid()")
+        elif kind == "dropped packets":
+            self.namespace.drop(self.port(), both_ways=True)
+            time.sleep(1 + 2 * choice)
+            self.namespace.accept()
+
+    def restart_server(self):
+        # Backends of a killed postmaster notice within moments; until then a new one may refuse.
+        for _ in range(50):
+            try:
+                self.server.running = False
+                self.server.start(wait=True)
+                return
+            except subprocess.CalledProcessError:
+                time.sleep(0.2)
+        raise RuntimeError("the server did not start again after SIGKILL")
+
+    def heal(self):
+        if subprocess.run(self.prefix + ["/usr/lib/postgresql/15/bin/pg_isready", "-q", "-h", "127.0.0.1", "-p",
+                                         str(self.server.port)]).returncode != 0:
+            self.restart_server()
+
+    def destroy(self):
+        self.server.destroy()
+        self.namespace.destroy()
+
+
+class ThroughPgBouncer(Direct):
+    """Direct's server and namespace, the replicas through a PgBouncer in transaction pooling beside it."""
+
+    name = "pgbouncer"
+
+    def __init__(self):
+        super().__init__()
+        self.databases = {}
+        self.bouncer = None
+
+    def new_database(self):
+        db = self.server.new_database()
+        self.databases[db] = (db, "transaction")
+        if self.bouncer:
+            self.bouncer.destroy()
+        # Settings as a production pool keeps them, short enough for a round.
+        self.bouncer = PgBouncer(self.server, self.databases, pool_size=4, settings={"server_login_retry": 1},
+                                 prefix=self.prefix)
+        self.bouncer.start()
+        return db
+
+    def port(self):
+        return self.bouncer.port
+
+    def dsn(self, db):
+        return f"{self.bouncer.dsn(db)}?{KEEPALIVES}"
+
+    def inject(self, kind, choice):
+        if kind == "PgBouncer restart":
+            self.bouncer.stop(signal.SIGKILL if choice < 0.5 else signal.SIGTERM)
+            time.sleep(0.2 + choice)
+            self.bouncer.start()
+        elif kind == "dropped packets" and choice < 0.5:  # the pooler's port, else the server's
+            self.namespace.drop(self.bouncer.port, both_ways=True)
+            time.sleep(1 + 2 * choice)
+            self.namespace.accept()
+        else:
+            super().inject(kind, choice)
+
+    def heal(self):
+        super().heal()
+        if not self.bouncer.process or self.bouncer.process.poll() is not None:
+            self.bouncer.start()
+
+    def destroy(self):
+        if self.bouncer:
+            self.bouncer.destroy()
+        super().destroy()
+
+
+class Patroni:
+    """The 3-node cluster, reached through HAProxy."""
+
+    name = "patroni"
+    prefix = []
+
+    def __init__(self):
+        self.cluster = PatroniCluster()
+        self.cluster.start()
+        self.killed = None
+        self.count = 0
+
+    def dsn(self, db):
+        return self.cluster.haproxy_dsn(db)
+
+    def new_database(self):
+        self.count += 1
+        return self.cluster.new_database(f"campaign_{os.getpid()}_{self.count}")
+
+    def psql(self, sql, db):
+        result = None
+        for _ in range(100):  # right after a failover the new leader may still be on its way
+            result = self.cluster.psql(sql, db=db) if self.cluster.leader() else None
+            if result is not None:
+                return result
+            time.sleep(0.2)
+        raise RuntimeError(f"no leader answered {sql}")
+
+    def inject(self, kind, choice):
+        if kind == "Patroni switchover":
+            with contextlib.suppress(AssertionError, RuntimeError):  # a refused one is no fault
+                self.cluster.switchover()
+        elif kind == "Patroni failover" and self.killed is None and self.cluster.leader():
+            self.killed = self.cluster.leader()
+            self.cluster.kill_node(self.killed)
+        elif kind == "pg_terminate_backend":
+            with contextlib.suppress(Exception):
+                self.cluster.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE usename = 'app' AND pid <> pg_backend_pid()", db="postgres")
+
+    def heal(self):
+        if self.killed is not None:
+            self.cluster._until(lambda: self.cluster.leader() not in (None, self.killed), 60, "new leader")
+            self.cluster.rejoin(self.killed)
+            self.killed = None
+        self.cluster.wait_healthy()
+
+    def destroy(self):
+        self.cluster.destroy()
+
+
+TOPOLOGIES = {"direct": Direct, "pgbouncer": ThroughPgBouncer, "patroni": Patroni}
+
+
+# --- running ------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class RoundReport:
+    plan: RoundPlan
+    exit_codes: list
+    violations: list
+    seconds: float
+
+
+class Campaign:
+    def __init__(self, seed, topologies=("direct", "pgbouncer", "patroni"), log=print):
+        self.seed, self.topologies, self.log = seed, tuple(topologies), log
+        self.running = {}  # topology name -> its servers, started when a round first needs them
+        self.workdir = tempfile.mkdtemp(prefix="pginit-campaign-")
+        self.faults = collections.Counter()
+        self.reports = []
+
+    def topology(self, name):
+        if name not in self.running:
+            self.running[name] = TOPOLOGIES[name]()
+        return self.running[name]
+
+    def run(self, rounds):
+        self.log(f"campaign seed {self.seed}: replay any round with the same seed and its number")
+        for number in range(1, rounds + 1):
+            report = self.run_round(plan_round(self.seed, number, self.topologies))
+            self.reports.append(report)
+            self.faults.update(kind for _, kind, _ in report.plan.faults)
+            state = "ok" if not report.violations else "VIOLATED: " + "; ".join(report.violations)
+            self.log(f"round {number} [{report.plan.topology}, {report.plan.replicas} replicas, "
+                     f"{len(report.plan.files)} files, faults {[k for _, k, _ in report.plan.faults]}] "
+                     f"exits {sorted(report.exit_codes)} in {report.seconds:.1f}s: {state}")
+        return self.reports
+
+    def run_round(self, plan):
+        started = time.monotonic()
+        where = self.topology(plan.topology)
+        db = where.new_database()
+        directory = os.path.join(self.workdir, f"round{plan.number}")
+        os.makedirs(os.path.join(directory, "m"))
+        os.makedirs(os.path.join(directory, "app", "migrations"))
+        for name, sql in migration_files(plan).items():
+            with open(os.path.join(directory, "m", name), "w") as f:
+                f.write(sql)
+        with open(os.path.join(directory, "app", "migrations", "0001_initial.py"), "w") as f:
+            f.write(f"# round {plan.number}\n")
+        recorder, recorded = os.path.join(directory, "recorder.py"), os.path.join(directory, "recorded")
+        with open(recorder, "w") as f:
+            f.write(RECORDER)
+        args = ["--dsn", where.dsn(db), "--migrations", os.path.join(directory, "m"), "--timeout", "60s",
+                "--connect-timeout", "2s"]
+        if plan.migrate_command:
+            args += ["--migrate-cmd", f"/usr/bin/python3 {recorder} {recorded}", "--migrate-fingerprint",
+                     "app/migrations/*.py"]
+        violations = []
+        replicas = [self.start_replica(where, args, directory) for _ in range(plan.replicas)]
+        for at, kind, choice in plan.faults:
+            time.sleep(max(0.0, at - (time.monotonic() - started)))
+            running = [r for r in replicas if r.poll() is None]
+            if kind in ("pginit SIGKILL", "pginit SIGTERM"):
+                if running:
+                    victim = running[int(choice * len(running))]
+                    self.until_exec(victim)
+                    victim.send_signal(signal.SIGKILL if kind == "pginit SIGKILL" else signal.SIGTERM)
+            else:
+                where.inject(kind, choice)
+        exit_codes = [self.finish_replica(r, violations) for r in replicas]
+        self.log_abnormal_ends(replicas, exit_codes)
+        where.heal()
+        violations += exit_codes_documented(exit_codes)
+        violations += self.check(where, db, plan, recorded, directory, clean=False)
+        clean = self.start_replica(where, args, directory)
+        clean_code = self.finish_replica(clean, violations)
+        if clean_code != 0:
+            violations.append(f"the clean run after the faults exited {clean_code}")
+        violations += self.check(where, db, plan, recorded, directory, clean=True)
+        shutil.rmtree(directory, ignore_errors=True)
+        return RoundReport(plan, exit_codes, violations, time.monotonic() - started)
+
+    def start_replica(self, where, args, directory):
+        return subprocess.Popen(list(where.prefix) + [PGINIT] + args, env=clean_env(), cwd=directory,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    @staticmethod
+    def until_exec(proc):
+        """A signal to `ip netns exec` or to Python's child before its exec would not reach pginit."""
+        for _ in range(200):
+            with contextlib.suppress(OSError):
+                if os.path.samefile(f"/proc/{proc.pid}/exe", PGINIT):
+                    return
+            if proc.poll() is not None:
+                return
+            time.sleep(0.005)
+
+    def log_abnormal_ends(self, replicas, exit_codes):
+        for proc, code in zip(replicas, exit_codes):
+            if code not in DOCUMENTED_EXITS:
+                self.log(f"a replica exited {code}; its last lines:\n{proc.stderr_text[-3000:]}")
+
+    def finish_replica(self, proc, violations):
+        try:
+            out, err = proc.communicate(timeout=REPLICA_LIMIT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            violations.append(f"a replica outlived its limit of {REPLICA_LIMIT}s: {err[-500:]}")
+        proc.stderr_text = err
+        try:
+            assert_no_secret(out, err)
+        except AssertionError as leak:
+            violations.append(str(leak))
+        return proc.returncode
+
+    def check(self, where, db, plan, recorded, directory, clean):
+        applied = collections.Counter(int(v) for v in where.psql("SELECT version FROM applied_log", db).split())
+        notx_rows = [tuple(map(int, row.split("|"))) for row in
+                     where.psql("SELECT version, others FROM notx_log", db).splitlines()]
+        history = [int(v) for v in where.psql("SELECT version FROM pginit_migrations", db).split()]
+        tables = set(where.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", db).split())
+        lines = []
+        with contextlib.suppress(FileNotFoundError), open(recorded) as f:
+            lines = [(kind, float(at), pid) for kind, at, pid in (line.split() for line in f)]
+        problems = transactional_files_at_most_once(applied, plan)
+        problems += no_transaction_files_one_replica_at_a_time(notx_rows)
+        problems += migrate_commands_one_at_a_time(lines)
+        problems += history_matches_schema(set(history), tables, plan, transactional_only=not clean)
+        problems += self.locks_left(where, db)
+        problems += self.processes_left(directory)
+        if clean:
+            problems += exactly_once_after_a_clean_run(applied, history, {v for v, _ in notx_rows}, plan)
+            if plan.migrate_command and not any(kind == "end" for kind, _, _ in lines):
+                problems.append("the migrate command never completed")
+        return [("after the clean run: " if clean else "") + p for p in problems]
+
+    @staticmethod
+    def locks_left(where, db):
+        # A pooler drops a server connection left in a transaction when it sees its client go, and the
+        # backend then ends: a moment, never minutes.
+        query = ("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                 f"WHERE l.locktype = 'advisory' AND d.datname = '{db}'")
+        deadline = time.monotonic() + 5
+        while where.psql(query, db) != "0":
+            if time.monotonic() > deadline:
+                return ["an advisory lock was left after every replica had exited"]
+            time.sleep(0.1)
+        return []
+
+    @staticmethod
+    def processes_left(directory):
+        # The migrate command dies with its pginit (its recorder path names the round's directory).
+        time.sleep(0.05)
+        found = subprocess.run(["pgrep", "-f", directory], capture_output=True, text=True).stdout.split()
+        return [f"process {pid} outlived its pginit" for pid in found]
+
+    def destroy(self):
+        for where in self.running.values():
+            with contextlib.suppress(Exception):
+                where.destroy()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def campaign(seed, **kwargs):
+    """A Campaign whose servers, namespaces and clusters are removed at the end even on failure."""
+    running = Campaign(seed, **kwargs)
+    try:
+        yield running
+    finally:
+        running.destroy()
