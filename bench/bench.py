@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the benchmarks (all, or those named), prints their tables and, for a full run of all of them,
 writes bench/results.md and README's Benchmarks section from it.
-  bench.py [--quick] [wait_lag check start exec signals idle sizes many_files replicas fingerprint gitlab]"""
+  bench.py [--quick] [wait_lag check start exec signals idle sizes many_files replicas fingerprint gitlab pooler]"""
 import datetime
 import os
 import platform
@@ -12,6 +12,7 @@ import tempfile
 
 import common
 import migrations
+import pooler
 import resources
 import signals
 import startup
@@ -37,6 +38,7 @@ def benchmarks(server, directory, plot):
         "replicas": lambda: migrations.replicas_at_once(server, directory),
         "fingerprint": lambda: migrations.fingerprint_skip(server),
         "gitlab": lambda: migrations.gitlab_schema(server, directory),
+        "pooler": lambda: pooler.run(server, directory),
     }
 
 

@@ -29,6 +29,7 @@ FAULTS = {
                   "dropped packets", "PgBouncer restart"),
     "patroni": ("Patroni switchover", "Patroni failover", "pg_terminate_backend", "pginit SIGKILL", "pginit SIGTERM"),
 }
+CLUSTER_FAULTS = {"Patroni switchover", "Patroni failover"}
 # What a replica may end with in a round: done, a no-transaction file that failed when run again after an
 # interruption (65), the deadline (69), our SIGTERM (143), our SIGKILL (-9, from the kernel).
 DOCUMENTED_EXITS = {0, 65, 69, 143, -9}
@@ -44,6 +45,7 @@ class RoundPlan:
     files: tuple  # (version, "tx" | "notx"), version 1 is the log tables
     migrate_command: bool
     faults: tuple  # (seconds after the start, kind, a random number for the fault's own choices)
+    app_seconds: float  # the app each replica then supervises: faults may land while it runs
 
 
 def plan_round(seed, number, topologies):
@@ -51,9 +53,15 @@ def plan_round(seed, number, topologies):
     rng = random.Random(f"{seed}-{number}")
     topology = rng.choice(topologies)
     files = [(1, "tx")] + [(v, "notx" if rng.random() < 0.25 else "tx") for v in range(2, rng.randint(6, 30) + 1)]
-    faults = tuple(sorted((round(rng.uniform(0.05, 2.5), 2), rng.choice(FAULTS[topology]), rng.random())
-                          for _ in range(rng.randint(1, 3))))
-    return RoundPlan(number, topology, rng.randint(2, 6), tuple(files), rng.random() < 0.5, faults)
+    faults, kinds = [], list(FAULTS[topology])
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.choice(kinds)
+        if kind in CLUSTER_FAULTS:  # one a round: Patroni needs its ttl to settle one before another
+            kinds = [k for k in kinds if k not in CLUSTER_FAULTS]
+        faults.append((round(rng.uniform(0.05, 2.5), 2), kind, rng.random()))
+    faults = tuple(sorted(faults))
+    return RoundPlan(number, topology, rng.randint(2, 6), tuple(files), rng.random() < 0.5, faults,
+                     round(rng.uniform(0.2, 2.0), 1))
 
 
 def migration_files(plan):
@@ -282,7 +290,7 @@ class Patroni:
         raise RuntimeError(f"no leader answered {sql}")
 
     def inject(self, kind, choice):
-        if kind == "Patroni switchover":
+        if kind == "Patroni switchover" and self.cluster.leader():
             with contextlib.suppress(AssertionError, RuntimeError):  # a refused one is no fault
                 self.cluster.switchover()
         elif kind == "Patroni failover" and self.killed is None and self.cluster.leader():
@@ -296,9 +304,15 @@ class Patroni:
     def heal(self):
         if self.killed is not None:
             self.cluster._until(lambda: self.cluster.leader() not in (None, self.killed), 60, "new leader")
-            self.cluster.rejoin(self.killed)
+            self.cluster.start_node(self.killed)
             self.killed = None
-        self.cluster.wait_healthy()
+        try:
+            self.cluster.wait_healthy(60)
+        except RuntimeError:
+            # A node that cannot rejoin (its timeline went its own way) is cloned afresh, as an
+            # operator would: the campaign is about pginit, not about nursing the cluster.
+            self.cluster.reclone_lagging_nodes()
+            self.cluster.wait_healthy(90)
 
     def destroy(self):
         self.cluster.destroy()
@@ -330,9 +344,10 @@ class Campaign:
             self.running[name] = TOPOLOGIES[name]()
         return self.running[name]
 
-    def run(self, rounds):
+    def run(self, rounds, only=None):
+        """Rounds 1..`rounds`, or just round `only` (a replay)."""
         self.log(f"campaign seed {self.seed}: replay any round with the same seed and its number")
-        for number in range(1, rounds + 1):
+        for number in [only] if only else range(1, rounds + 1):
             report = self.run_round(plan_round(self.seed, number, self.topologies))
             self.reports.append(report)
             self.faults.update(kind for _, kind, _ in report.plan.faults)
@@ -363,14 +378,15 @@ class Campaign:
             args += ["--migrate-cmd", f"/usr/bin/python3 {recorder} {recorded}", "--migrate-fingerprint",
                      "app/migrations/*.py"]
         violations = []
-        replicas = [self.start_replica(where, args, directory) for _ in range(plan.replicas)]
+        app = ["--", "sleep", str(plan.app_seconds)]
+        replicas = [self.start_replica(where, args + app, directory) for _ in range(plan.replicas)]
         for at, kind, choice in plan.faults:
             time.sleep(max(0.0, at - (time.monotonic() - started)))
             running = [r for r in replicas if r.poll() is None]
             if kind in ("pginit SIGKILL", "pginit SIGTERM"):
                 if running:
                     victim = running[int(choice * len(running))]
-                    self.until_exec(victim)
+                    self.until_signals_are_handled(victim)
                     victim.send_signal(signal.SIGKILL if kind == "pginit SIGKILL" else signal.SIGTERM)
             else:
                 where.inject(kind, choice)
@@ -392,11 +408,15 @@ class Campaign:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     @staticmethod
-    def until_exec(proc):
-        """A signal to `ip netns exec` or to Python's child before its exec would not reach pginit."""
-        for _ in range(200):
-            with contextlib.suppress(OSError):
-                if os.path.samefile(f"/proc/{proc.pid}/exe", PGINIT):
+    def until_signals_are_handled(proc):
+        """A signal to `ip netns exec`, to Python's child before its exec, or to pginit before the first
+        line of its main() blocks them (the loader's work) ends that process by the default action, as
+        it would any program: wait until pginit has SIGTERM blocked."""
+        for _ in range(400):
+            with contextlib.suppress(OSError, StopIteration):
+                with open(f"/proc/{proc.pid}/status") as status:
+                    blocked = next(line for line in status if line.startswith("SigBlk:")).split()[1]
+                if os.path.samefile(f"/proc/{proc.pid}/exe", PGINIT) and int(blocked, 16) & (1 << (signal.SIGTERM - 1)):
                     return
             if proc.poll() is not None:
                 return

@@ -231,6 +231,22 @@ class PatroniCluster:
         self.start_node(n)
         self.wait_healthy(timeout)
 
+    def reclone_lagging_nodes(self):
+        """Stops every node that neither leads nor streams, removes its data directory, and starts it
+        again: Patroni clones it from the leader (pg_basebackup)."""
+        self._until(lambda: self.leader() is not None, 60, "leader")
+        leader, streaming = self.leader(), self.streaming_replicas()
+        for n in NODES:
+            if n == leader or f"pg{n}" in streaming:
+                continue
+            self._stop(f"patroni{n}")
+            pid = self.postmaster_pid(n)
+            if pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            shutil.rmtree(os.path.join(self.dir, f"pg{n}"), ignore_errors=True)
+            self.start_node(n)
+
     # --- stopping ------------------------------------------------------------------------------
 
     def _stop(self, name, how=signal.SIGTERM, timeout=20):

@@ -336,6 +336,26 @@ def test_sigterm_during_the_migrate_command_is_forwarded(pg, fresh_db, tmp_path)
     assert lock_holders(pg, fresh_db) == "0"
 
 
+def test_a_sigkilled_pginit_takes_its_migrate_command_with_it(pg, fresh_db, tmp_path):
+    """The command runs under pginit's lock, which ends with pginit: it must not run on beside the next
+    lock holder's."""
+    pid_file = tmp_path / "command.pid"
+    # No pipes: the command would hold them open.
+    proc = start_pginit(["--dsn", pg.dsn(db=fresh_db), "--migrate-cmd", f"sh -c 'echo $$ > {pid_file}; exec sleep 60'"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    command_pid = int(pid_file.read_text())
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{command_pid}") and "Z" not in open(f"/proc/{command_pid}/stat").read().split()[2]:
+        assert time.monotonic() < deadline, "the migrate command outlived its pginit"
+        time.sleep(0.02)
+
+
 def test_concurrent_indexes_while_another_replica_waits_for_the_lock(pg, fresh_db, tmp_path):
     migrations = write_migrations(tmp_path / "m", {
         "0001_table.sql": """

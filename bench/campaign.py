@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""The long fault campaign (tests/integration/campaign.py) with a seed of its own: rounds, faults per kind,
+exit codes and violations (the goal: 0), in bench/campaign.md and README's Reliability section."""
+import argparse
+import collections
+import random
+import re
+import sys
+import time
+
+import common  # noqa: F401  (puts tests/integration on the path)
+from bench import README, machine
+from campaign import FAULTS, campaign
+from common import HERE, table
+
+RESULTS = f"{HERE}/campaign.md"
+
+
+def markdown(seed, reports, faults, seconds):
+    rounds = collections.Counter(r.plan.topology for r in reports)
+    exits = collections.Counter(code for r in reports for code in r.exit_codes)
+    violations = [f"round {r.plan.number} ({r.plan.topology}, faults {[k for _, k, _ in r.plan.faults]}): {v}"
+                  for r in reports for v in r.violations]
+    lines = ["# Fault campaign", "", f"Run by `bench/campaign` on {machine()}: seed {seed}, {len(reports)} rounds "
+             f"in {seconds / 60:.0f} min, {sum(r.plan.replicas for r in reports)} faulted replicas and a clean run "
+             "after every round. Replay round N with `bench/campaign --seed SEED --round N` (rounds are planned from "
+             "the seed and their number alone).", "",
+             table(["topology", "rounds"], [[name, rounds[name]] for name in FAULTS]), "",
+             table(["fault", "injected"], [[kind, faults[kind]] for kind in sorted(faults)]), "",
+             table(["exit code of a faulted replica", "replicas"],
+                   [[code if code >= 0 else f"killed by signal {-code}", n] for code, n in sorted(exits.items())]), "",
+             f"- Goal no invariant violated: **{'met' if not violations else 'MISSED'}** ({len(violations)} "
+             "violations)"]
+    lines += [f"  - {v}" for v in violations]
+    lines += ["", "Invariants checked after every round: a transactional file applied at most once; no two "
+              "no-transaction files or migrate commands at the same time; history matches the schema; no advisory "
+              "lock left once every replica has exited; every exit code a documented one; no replica past its "
+              "limit, no migrate command outliving its pginit. After the clean run that follows: every file "
+              "exactly once."]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(text):
+    body = text.split("\n", 2)[2]
+    readme = open(README).read()
+    new = re.sub(r"(<!-- campaign:begin -->\n).*?(<!-- campaign:end -->)", lambda m: m.group(1) + body + m.group(2),
+                 readme, flags=re.S)
+    with open(README, "w") as f:
+        f.write(new)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=random.SystemRandom().randrange(1, 2**31))
+    parser.add_argument("--topologies", default=",".join(FAULTS))
+    parser.add_argument("--round", type=int, help="replay this round of the seed only (prints, writes nothing)")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave campaign.md and README alone")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    with campaign(args.seed, topologies=args.topologies.split(","), log=lambda line: print(line, flush=True)) as run:
+        reports = run.run(args.rounds, only=args.round)
+        text = markdown(args.seed, reports, run.faults, time.monotonic() - started)
+    print("\n" + text)
+    if not args.no_write and not args.round:
+        with open(RESULTS, "w") as f:
+            f.write(text)
+        update_readme(text)
+    return 0 if all(not r.violations for r in reports) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

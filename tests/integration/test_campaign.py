@@ -1,0 +1,51 @@
+"""The randomized fault campaign (campaign.py), short and with a fixed seed; its invariant checkers,
+shown to catch what they are for. bench/campaign runs a long one with a seed of its own."""
+import collections
+import os
+
+from campaign import (FAULTS, RoundPlan, campaign, exactly_once_after_a_clean_run, exit_codes_documented,
+                      history_matches_schema, migrate_commands_one_at_a_time,
+                      no_transaction_files_one_replica_at_a_time, plan_round, transactional_files_at_most_once)
+
+SEED = 20261202
+ROUNDS = int(os.environ.get("PGINIT_CAMPAIGN_ROUNDS", "10"))
+PLAN = RoundPlan(1, "direct", 2, ((1, "tx"), (2, "tx"), (3, "notx")), True, (), 1.0)
+
+
+def test_a_round_is_planned_from_the_seed_and_its_number_alone():
+    assert plan_round(SEED, 4, ("direct", "pgbouncer")) == plan_round(SEED, 4, ("direct", "pgbouncer"))
+    assert plan_round(SEED, 4, ("direct",)) != plan_round(SEED + 1, 4, ("direct",))
+    for number in range(1, 200):
+        plan = plan_round(SEED, number, tuple(FAULTS))
+        assert all(kind in FAULTS[plan.topology] for _, kind, _ in plan.faults)
+
+
+def test_the_invariant_checkers_catch_what_they_are_for():
+    assert transactional_files_at_most_once(collections.Counter({2: 2}), PLAN) == ["file 2 applied 2 times"]
+    assert transactional_files_at_most_once(collections.Counter({2: 1, 3: 2}), PLAN) == []  # 3 may run again
+    assert no_transaction_files_one_replica_at_a_time([(3, 0), (3, 1)]) == [
+        "no-transaction file 3 ran beside 1 other session(s)"]
+    overlapping = [("start", 1.0, "7"), ("start", 1.2, "8"), ("end", 1.3, "7"), ("end", 1.5, "8")]
+    assert migrate_commands_one_at_a_time(overlapping) == ["migrate commands overlapped: (1.0, 1.3) and (1.2, 1.5)"]
+    in_turn = [("start", 1.0, "7"), ("end", 1.3, "7"), ("start", 1.4, "8"), ("end", 1.7, "8")]
+    assert migrate_commands_one_at_a_time(in_turn) == []
+    assert exit_codes_documented([0, 143, -9, 70]) == ["undocumented exit code 70"]
+    assert history_matches_schema({1, 2}, {"t3"}, PLAN, transactional_only=True) == [
+        "file 2: history has it, table t2 missing"]
+    assert history_matches_schema({1, 2}, {"t2", "t3"}, PLAN, transactional_only=True) == []
+    assert history_matches_schema({1, 2}, {"t2", "t3"}, PLAN, transactional_only=False) == [
+        "file 3: history lacks it, table t3 exists"]
+    assert exactly_once_after_a_clean_run(collections.Counter({2: 1}), [1, 2], set(), PLAN) == [
+        "no-transaction file 3 never ran", "history [1, 2] is not every file [1, 2, 3]"]
+
+
+def test_a_short_fault_campaign_with_a_fixed_seed_violates_nothing():
+    topologies = tuple(FAULTS)
+    plans = [plan_round(SEED, number, topologies) for number in range(1, ROUNDS + 1)]
+    assert {plan.topology for plan in plans} == set(topologies), "the seed should reach every topology"
+    with campaign(SEED, topologies=topologies) as running:
+        reports = running.run(ROUNDS)
+    violations = [f"round {r.plan.number} (faults {[k for _, k, _ in r.plan.faults]}): {v}"
+                  for r in reports for v in r.violations]
+    assert violations == []
+    assert sum(running.faults.values()) >= ROUNDS
