@@ -1,8 +1,5 @@
 #include "migrations/lock.h"
 
-#include <chrono>
-#include <random>
-
 #include <fmt/format.h>
 
 #include "log.h"
@@ -15,6 +12,8 @@ using Clock = std::chrono::steady_clock;
 constexpr Duration kHolderLogInterval{5000};
 
 }  // namespace
+
+namespace {
 
 Task<std::string> describe_lock_holder(PgConn& conn, std::int64_t key) {
   auto [classid, objid] = lock_key_parts(key);
@@ -29,6 +28,45 @@ Task<std::string> describe_lock_holder(PgConn& conn, std::int64_t key) {
   const Row& row = holder.rows[0];
   co_return fmt::format("pid {} (application_name={}, client={})", row[0].value_or("?"), row[1].value_or(""),
                         row[2].value_or("?"));
+}
+
+}  // namespace
+
+LockWait::LockWait(std::int64_t key, Duration timeout, const BackoffPolicy& backoff)
+    : key_(key),
+      timeout_(timeout),
+      backoff_(backoff),
+      started_(Clock::now()),
+      last_report_(started_ - kHolderLogInterval),  // the first wait says who holds the lock at once
+      random_(std::random_device{}()) {}
+
+Duration LockWait::elapsed() const {
+  return since(started_);
+}
+
+bool LockWait::timed_out() const {
+  return timeout_.count() > 0 && elapsed() >= timeout_;
+}
+
+Task<void> LockWait::report_holder(PgConn& observer) {
+  if (Clock::now() - last_report_ < kHolderLogInterval) co_return;
+  last_report_ = Clock::now();
+  const Duration waited = elapsed();
+  std::string holder = co_await describe_lock_holder(observer, key_);
+  log::info(fmt::format("waiting for the migration lock, held by {}", holder),
+            {{"lock_key", key_}, {"elapsed_ms", waited.count()}});
+}
+
+Duration LockWait::next_delay_after(int attempt) {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  Duration delay = next_delay(attempt, Cost::kPolling, backoff_, unit(random_));
+  if (timeout_.count() > 0) delay = std::min(delay, timeout_ - elapsed());
+  return std::max(delay, Duration{1});
+}
+
+void LockWait::log_acquired(std::string_view lock_kind) const {
+  log::info("acquired the migration lock",
+            {{"lock_key", key_}, {"waited_ms", elapsed().count()}, {"lock_kind", std::string(lock_kind)}});
 }
 
 namespace {
@@ -47,10 +85,7 @@ std::string lock_channel(std::int64_t key) {
 
 Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout,
                                          const BackoffPolicy& backoff) {
-  std::minstd_rand random(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  const auto started = Clock::now();
-  auto last_log = started - kHolderLogInterval;
+  LockWait wait(key, timeout, backoff);
   bool listening = false;
   for (int attempt = 1;; ++attempt) {
     const QueryParams params{std::to_string(key)};
@@ -62,12 +97,10 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
         if (QueryResult done = co_await conn.query(unlisten); !done.ok())
           co_return interrupted(std::move(done.failure));
       }
-      log::info("acquired the migration lock",
-                {{"lock_key", key}, {"waited_ms", since(started).count()}, {"lock_kind", "session"}});
+      wait.log_acquired("session");
       co_return LockOutcome{LockStatus::kHeld};
     }
-    const Duration elapsed = since(started);
-    if (timeout.count() > 0 && elapsed >= timeout) co_return LockOutcome{LockStatus::kTimedOut};
+    if (wait.timed_out()) co_return LockOutcome{LockStatus::kTimedOut};
     if (!listening) {
       // The holder's release notifies: a waiter starts the moment the lock is free instead of
       // at its next poll. Then try once more, as the lock may have gone before the LISTEN.
@@ -76,16 +109,9 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
       listening = true;
       continue;
     }
-    if (Clock::now() - last_log >= kHolderLogInterval) {
-      last_log = Clock::now();
-      std::string holder = co_await describe_lock_holder(conn, key);
-      log::info(fmt::format("waiting for the migration lock, held by {}", holder),
-                {{"lock_key", key}, {"elapsed_ms", elapsed.count()}});
-    }
+    co_await wait.report_holder(conn);
     // Still polled, more slowly: a holder that dies releases the lock without a notification.
-    Duration delay = next_delay(attempt, Cost::kPolling, backoff, unit(random));
-    if (timeout.count() > 0) delay = std::min(delay, timeout - elapsed);
-    NotificationWait woke = co_await conn.wait_for_notification(std::max(delay, Duration{1}));
+    NotificationWait woke = co_await conn.wait_for_notification(wait.next_delay_after(attempt));
     if (woke.failure) co_return interrupted(std::move(woke.failure));
     if (woke.notified) log::debug("notified of a release of the migration lock: trying again", {{"lock_key", key}});
   }

@@ -1,6 +1,9 @@
 #pragma once
 // The session-level advisory lock that makes migrations run once across replicas.
+#include <chrono>
 #include <cstdint>
+#include <random>
+#include <string_view>
 #include <optional>
 #include <string>
 
@@ -26,9 +29,29 @@ struct LockOutcome {
 Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout,
                                          const BackoffPolicy& backoff);
 
-/// Who holds the migration lock `key`, for a log line: "pid N (application_name=…, client=…)",
-/// or "another session" when that cannot be seen. Asks over `conn`.
-Task<std::string> describe_lock_holder(PgConn& conn, std::int64_t key);
+/// The waiting side that both kinds of lock share: the clock against `timeout` (0 = none), who
+/// holds the lock (logged at most every 5 s), and the delay before the next try.
+class LockWait {
+ public:
+  LockWait(std::int64_t key, Duration timeout, const BackoffPolicy& backoff);
+  Duration elapsed() const;
+  bool timed_out() const;
+  /// Logs "waiting for the migration lock, held by pid N (…)", asking over `observer`, unless it
+  /// did less than 5 s ago.
+  Task<void> report_holder(PgConn& observer);
+  /// The backoff before the try after `attempt`, within the timeout; at least 1 ms.
+  Duration next_delay_after(int attempt);
+  /// The info line once the lock is held.
+  void log_acquired(std::string_view lock_kind) const;
+
+ private:
+  std::int64_t key_;
+  Duration timeout_;
+  const BackoffPolicy& backoff_;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point last_report_;
+  std::minstd_rand random_;
+};
 
 /// The channel on which waiters for the lock `key` hear of its release.
 std::string lock_channel(std::int64_t key);

@@ -1,8 +1,6 @@
 #include "migrations/pooled_lock.h"
 
 #include <charconv>
-#include <chrono>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -10,9 +8,6 @@
 
 namespace pginit {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-constexpr Duration kHolderLogInterval{5000};
 
 // A failed query: stopped, or a failure for the caller. Whatever went wrong, the lock's
 // connection is of no further use, so every other failure counts as a lost connection.
@@ -28,10 +23,7 @@ PooledMigrationLock::PooledMigrationLock(asio::any_io_executor executor) : conn_
 
 Task<LockOutcome> PooledMigrationLock::acquire(const ConnParams& params, Duration connect_timeout, std::int64_t key,
                                                Duration timeout, const BackoffPolicy& backoff, PgConn& observer) {
-  std::minstd_rand random(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  const auto started = Clock::now();
-  auto last_log = started;
+  LockWait wait(key, timeout, backoff);
   if (auto failure = co_await conn_.connect(params, connect_timeout)) co_return interrupted(std::move(failure));
   conn_.mark_pooled();
   // READ COMMITTED: between statements the transaction holds no snapshot, so CREATE INDEX
@@ -49,25 +41,15 @@ Task<LockOutcome> PooledMigrationLock::acquire(const ConnParams& params, Duratio
       int server_pid = 0;
       std::from_chars(pid.data(), pid.data() + pid.size(), server_pid);
       conn_.set_server_pid(server_pid);
-      log::info("acquired the migration lock", {{"lock_key", key},
-                                                {"waited_ms", since(started).count()},
-                                                {"lock_kind", "transaction"}});
+      wait.log_acquired("transaction");
       co_return LockOutcome{LockStatus::kHeld};
     }
     // Give the server connection back to the pool while we wait.
     if (QueryResult rolled_back = co_await conn_.query("ROLLBACK"); !rolled_back.ok())
       co_return interrupted(std::move(rolled_back.failure));
-    const Duration elapsed = since(started);
-    if (timeout.count() > 0 && elapsed >= timeout) co_return LockOutcome{LockStatus::kTimedOut};
-    if (Clock::now() - last_log >= kHolderLogInterval) {
-      last_log = Clock::now();
-      std::string holder = co_await describe_lock_holder(observer, key);
-      log::info(fmt::format("waiting for the migration lock, held by {}", holder),
-                {{"lock_key", key}, {"elapsed_ms", elapsed.count()}});
-    }
-    Duration delay = next_delay(attempt, Cost::kPolling, backoff, unit(random));
-    if (timeout.count() > 0) delay = std::min(delay, timeout - elapsed);
-    if (!co_await sleep_for(std::max(delay, Duration{1}))) co_return LockOutcome{LockStatus::kStopped};
+    if (wait.timed_out()) co_return LockOutcome{LockStatus::kTimedOut};
+    co_await wait.report_holder(observer);
+    if (!co_await sleep_for(wait.next_delay_after(attempt))) co_return LockOutcome{LockStatus::kStopped};
   }
 }
 
