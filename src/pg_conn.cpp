@@ -424,7 +424,12 @@ Task<QueryResult> PgConn::query_aside(std::string_view sql_text, const QueryPara
 Task<bool> PgConn::cancel_running_query(Duration timeout) {
   if (conn_ == nullptr || backend_pid() == 0) co_return false;
   const QueryParams params{std::to_string(backend_pid())};
-  QueryResult result = co_await query_aside("SELECT pg_cancel_backend($1::int)", params, timeout);
+  // Behind a pooler that was not recognised as one (the wait phase does not look), the pid would be
+  // the pooler's random key: only a session of our own role is ever cancelled.
+  QueryResult result = co_await query_aside(
+      "SELECT coalesce(bool_or(pg_cancel_backend(pid)), false) FROM pg_stat_activity "
+      "WHERE pid = $1::int AND usename = current_user",
+      params, timeout);
   if (!result.ok()) log::warn("could not cancel the running query", {{"reason", result.failure->message}});
   co_return result.ok() && !result.rows.empty() && result.rows[0][0] == std::optional<std::string>("t");
 }
