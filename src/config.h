@@ -56,6 +56,7 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
   LogLevel log_level = LogLevel::kInfo;
   bool show_help = false, show_version = false;
+  std::optional<std::string> user;  ///< --user USER[:GROUP]: become this user after reading the configuration
   MigrationSettings migrations;
   SupervisionSettings supervision;
   std::vector<std::string> command;  ///< COMMAND [ARG...]; empty = init-container mode

@@ -18,6 +18,7 @@
 #include "files.h"
 #include "log.h"
 #include "migrations/migrate.h"
+#include "privileges.h"
 #include "signals.h"
 #include "startup.h"
 #include "stop.h"
@@ -32,6 +33,25 @@ std::optional<std::string> read_environment(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;
   return std::string(value);
+}
+
+// --user: root is no longer needed once the configuration and its secrets are read.
+std::optional<int> become_user(const std::string& spec) {
+  auto identity = resolve_user(spec);
+  std::optional<Failure> failure;
+  if (!identity)
+    failure = identity.failure();
+  else
+    failure = become(*identity);
+  if (failure) {
+    log::error(fmt::format("{} (exit {})", failure->message, static_cast<int>(failure->code)));
+    return static_cast<int>(failure->code);
+  }
+  log::debug("became the --user", {{"user", spec},
+                                   {"uid", static_cast<int>(identity->uid)},
+                                   {"gid", static_cast<int>(identity->gid)},
+                                   {"home", identity->home}});
+  return std::nullopt;
 }
 
 // Each phase returns nullopt to go on, or the exit code to end with.
@@ -106,6 +126,9 @@ int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point 
     return 0;
   }
   log::setup(config->log_format, config->log_level, config->secrets);
+  if (config->user) {
+    if (std::optional<int> failed = become_user(*config->user)) return *failed;
+  }
 
   asio::io_context io(1);
   StopRequest stop;

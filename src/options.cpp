@@ -124,6 +124,13 @@ const std::array kOptions{
                  return std::nullopt;
                },
                "only errors"},
+    OptionSpec{"user", "USER[:GROUP]", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
+                 d.config.user = std::string(v);
+                 return std::nullopt;
+               },
+               "once the configuration and *_FILE secrets are read, run as USER (and GROUP), like gosu: "
+               "pginit, the migrate command and COMMAND"},
     OptionSpec{"exec", "", true, FLAG(config.supervision.exec),
                "replace pginit with COMMAND instead of supervising it"},
     OptionSpec{"group", "", true, FLAG(config.supervision.group), "forward signals to COMMAND's whole process group"},
