@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs the benchmarks (all, or those named), prints their tables and, for a full run of all of them,
 writes bench/results.md and README's Benchmarks section from it.
+  bench.py --readme-only rewrites README's summary from bench/results.md.
   bench.py [--quick] [wait_lag check start exec signals idle sizes many_files replicas fingerprint gitlab pooler]"""
 import datetime
 import os
@@ -66,12 +67,21 @@ def results_markdown(sections):
     return "\n".join(lines)
 
 
+def readme_summary(markdown):
+    """README's Benchmarks section: each figure's title and its goals, from results.md (the tables stay there)."""
+    lines = []
+    for block in markdown.split("\n### ")[1:]:
+        title = block.split("\n", 1)[0]
+        goals = [line[len("- Goal "):] for line in block.splitlines() if line.startswith("- Goal ")]
+        lines.append(f"- **{title}**" + (": " + "; ".join(goals) if goals else ""))
+    return "\n".join(lines) + "\n"
+
+
 def update_readme(markdown):
-    """README's Benchmarks section quotes results.md between its markers (no hand-typed numbers)."""
+    """README's Benchmarks section summarises results.md between its markers (no hand-typed numbers)."""
     text = open(README).read()
-    body = markdown.split("\n", 2)[2].replace("### ", "#### ").replace("](ready_lag.png)", "](bench/ready_lag.png)")
-    new = re.sub(r"(<!-- bench:begin -->\n).*?(<!-- bench:end -->)", lambda m: m.group(1) + body + m.group(2), text,
-                 flags=re.S)
+    new = re.sub(r"(<!-- bench:begin -->\n).*?(<!-- bench:end -->)",
+                 lambda m: m.group(1) + readme_summary(markdown) + m.group(2), text, flags=re.S)
     with open(README, "w") as f:
         f.write(new)
 
@@ -105,4 +115,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:] == ["--readme-only"]:  # README's summary again from the results.md there is
+        update_readme(open(RESULTS).read())
+    else:
+        main(sys.argv[1:])

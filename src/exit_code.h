@@ -15,6 +15,16 @@ enum class ExitCode : int {
   kNotFound = 127,        ///< COMMAND not found
 };
 
+/// One row of the exit-code reference (--help, the man page, README).
+struct ExitCodeMeaning {
+  const char* code;     ///< "0", "126 / 127", "128+N"
+  const char* meaning;  ///< plain text
+};
+
+/// Every exit code pginit itself decides, in order: the public contract.
+const ExitCodeMeaning* exit_code_meanings_begin();
+const ExitCodeMeaning* exit_code_meanings_end();
+
 /// Exit code of a process stopped by signal `signo`: 128 + signo, as shells report it.
 constexpr int exit_code_for_signal(int signo) {
   return 128 + signo;

@@ -67,29 +67,34 @@ const std::array kOptions{
                  d.dsn = std::string(v);
                  return std::nullopt;
                },
-               "libpq connection string or URI (default: DATABASE_URL, then PG* variables)"},
+               "libpq connection string or URI (postgres://…, host=… port=…)",
+               "DATABASE_URL, then libpq's PG* variables"},
     OptionSpec{"timeout", "DUR", true,
                [](Draft& d, std::string_view v) { return set_duration(d.config.timeout, "timeout", v); },
-               "give up waiting after DUR; 0 waits forever (default 60s)"},
+               "give up waiting after DUR; 0 waits forever", "60s"},
     OptionSpec{
         "connect-timeout", "DUR", true,
         [](Draft& d, std::string_view v) { return set_duration(d.config.connect_timeout, "connect-timeout", v); },
-        "limit for one connection attempt (default 5s)"},
+        "limit for one attempt (connect + ready query), enforced by pginit's timer", "5s"},
     OptionSpec{"backoff-min", "DUR", true,
                [](Draft& d, std::string_view v) { return set_duration(d.config.backoff.min, "backoff-min", v); },
-               "first delay between attempts (default 10ms)"},
+               "first delay between attempts", "10ms"},
     OptionSpec{"backoff-max", "DUR", true,
                [](Draft& d, std::string_view v) { return set_duration(d.config.backoff.max, "backoff-max", v); },
-               "longest delay between attempts (default 2s)"},
-    OptionSpec{"check", "", false, FLAG(config.check), "one attempt, no retry: exit 0 if ready, 69 if not"},
-    OptionSpec{"ready-sql", "SQL", true,
-               [](Draft& d, std::string_view v) -> std::optional<Failure> {
-                 if (v.empty()) return usage_error("--ready-sql: empty query");
-                 d.config.ready_sql = std::string(v);
-                 return std::nullopt;
-               },
-               "ready when SQL succeeds and its first value is not false/NULL (default SELECT 1)"},
-    OptionSpec{"no-wait", "", true, FLAG(config.no_wait), "skip the wait"},
+               "longest delay between attempts", "2s"},
+    OptionSpec{"check", "", false, FLAG(config.check),
+               "one attempt, no retry: exit 0 if ready, 69 if not (HEALTHCHECK, readiness probes)", "off"},
+    OptionSpec{
+        "ready-sql", "SQL", true,
+        [](Draft& d, std::string_view v) -> std::optional<Failure> {
+          if (v.empty()) return usage_error("--ready-sql: empty query");
+          d.config.ready_sql = std::string(v);
+          return std::nullopt;
+        },
+        "ready when SQL succeeds and its first value is not false/NULL/no row (a command without rows counts as ready)",
+        "SELECT 1"},
+    OptionSpec{"no-wait", "", true, FLAG(config.no_wait),
+               "skip the wait (migrations still wait for their own connection)", "off"},
     OptionSpec{"log-format", "text|json", true,
                [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  if (v == "text")
@@ -100,7 +105,7 @@ const std::array kOptions{
                    return usage_error(fmt::format("--log-format: expected text or json, got \"{}\"", v));
                  return std::nullopt;
                },
-               "log format on stderr (default text)"},
+               "logs on stderr", "text"},
     OptionSpec{"log-level", "LEVEL", true,
                [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  if (v == "debug")
@@ -115,7 +120,7 @@ const std::array kOptions{
                    return usage_error(fmt::format("--log-level: expected debug, info, warn or error, got \"{}\"", v));
                  return std::nullopt;
                },
-               "debug, info, warn or error (default info)"},
+               "debug, info, warn, error", "info"},
     OptionSpec{"quiet", "", true,
                [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  auto parsed = parse_bool(v);
@@ -123,21 +128,23 @@ const std::array kOptions{
                  if (*parsed) d.config.log_level = LogLevel::kError;
                  return std::nullopt;
                },
-               "only errors"},
+               "only errors", "off"},
     OptionSpec{"user", "USER[:GROUP]", true,
                [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  d.config.user = std::string(v);
                  return std::nullopt;
                },
-               "once the configuration and *_FILE secrets are read, run as USER (and GROUP), like gosu: "
-               "pginit, the migrate command and COMMAND"},
+               "once the configuration and *_FILE secrets are read, become USER (and GROUP), as gosu does: pginit, the "
+               "migrate command and COMMAND then run as that user, with HOME from /etc/passwd",
+               ""},
     OptionSpec{"exec", "", true, FLAG(config.supervision.exec),
-               "replace pginit with COMMAND instead of supervising it"},
-    OptionSpec{"group", "", true, FLAG(config.supervision.group), "forward signals to COMMAND's whole process group"},
+               "replace pginit with COMMAND (execvp) instead of supervising it", "off"},
+    OptionSpec{"group", "", true, FLAG(config.supervision.group), "forward signals to COMMAND's whole process group",
+               "off"},
     OptionSpec{
         "signal-rewrite", "FROM:TO,...", true,
         [](Draft& d, std::string_view v) { return set_parsed(d.config.supervision.rewrite, SignalRewrite::parse(v)); },
-        "send TO instead of FROM (names or numbers; TO=0 drops FROM)"},
+        "send TO instead of FROM (names or numbers); TO = 0 drops FROM", "none"},
     OptionSpec{"grace", "DUR", true,
                [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  Duration grace{};
@@ -145,17 +152,17 @@ const std::array kOptions{
                  d.config.supervision.grace = grace;
                  return std::nullopt;
                },
-               "SIGKILL COMMAND if it still runs DUR after a TERM/INT/QUIT (default off)"},
+               "SIGKILL COMMAND if it still runs DUR after a TERM/INT/QUIT", "off"},
     OptionSpec{"remap-exit", "FROM:TO,...", true,
                [](Draft& d, std::string_view v) { return set_parsed(d.config.supervision.remap, ExitRemap::parse(v)); },
-               "exit TO when COMMAND exits FROM (e.g. 143:0)"},
+               "exit TO when COMMAND exits FROM (e.g. 143:0 for a JVM)", "none"},
     OptionSpec{"migrations", "DIR", true,
                [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  if (v.empty()) return usage_error("--migrations: empty directory name");
                  d.config.migrations.directory = std::string(v);
                  return std::nullopt;
                },
-               "apply DIR/<version>_<name>.sql files not applied yet"},
+               "apply DIR/<version>_<name>.sql files not applied yet", "none"},
     OptionSpec{"migrations-table", "SCHEMA.NAME", true,
                [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  std::size_t dot = v.find('.');
@@ -167,26 +174,27 @@ const std::array kOptions{
                  d.config.migrations.table = fmt::format("{}.{}", schema, name);
                  return std::nullopt;
                },
-               "history table (default public.pginit_migrations)"},
+               "history table", "public.pginit_migrations"},
     OptionSpec{"allow-changed", "", true, FLAG(config.migrations.allow_changed),
-               "go on (with a warning) when an applied file's checksum changed; it is not applied again"},
+               "go on (with a warning) when an applied file's checksum changed; it is not applied again", "off"},
     OptionSpec{"strict-order", "", true, FLAG(config.migrations.strict_order),
-               "fail (65) on a pending file older than the newest applied"},
-    OptionSpec{"dry-run", "", false, FLAG(config.migrations.dry_run), "print the pending migrations and exit 0"},
+               "a pending file older than the newest applied one fails (65) instead of warning", "off"},
+    OptionSpec{"dry-run", "", false, FLAG(config.migrations.dry_run),
+               "print the pending files and exit 0, changing nothing", "off"},
     OptionSpec{"status", "", false, FLAG(config.migrations.status),
-               "print applied/pending/changed migrations and exit 0"},
+               "print applied / pending / changed / missing files and exit 0", "off"},
     OptionSpec{
         "migrate-cmd", "CMD", true,
         [](Draft& d, std::string_view v) { return set_parsed(d.config.migrations.command, split_command_line(v)); },
-        "run CMD (shell-style words or a JSON array) under the migration lock"},
+        "run CMD under the migration lock (shell-style words or a JSON array)", "none"},
     OptionSpec{"migrate-fingerprint", "GLOB,...", true,
                [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  d.config.migrations.fingerprint_globs = split_list(v);
                  return std::nullopt;
                },
-               "skip --migrate-cmd while the files matching GLOB are unchanged since its last success"},
+               "skip --migrate-cmd while the matching files are unchanged since it last succeeded", "none"},
     OptionSpec{"force-migrate", "", true, FLAG(config.migrations.force),
-               "run --migrate-cmd even if the fingerprint matches"},
+               "run --migrate-cmd even if the fingerprint matches", "off"},
     OptionSpec{"lock-key", "N", true,
                [](Draft& d, std::string_view v) -> std::optional<Failure> {
                  std::int64_t key = 0;
@@ -196,34 +204,41 @@ const std::array kOptions{
                  d.config.migrations.lock_key = key;
                  return std::nullopt;
                },
-               "advisory lock key (default derived from database and table names)"},
+               "advisory lock key (signed 64-bit)", "derived from the database and table names"},
     OptionSpec{
         "migrate-timeout", "DUR", true,
         [](Draft& d, std::string_view v) { return set_duration(d.config.migrations.timeout, "migrate-timeout", v); },
-        "give up waiting for the migration lock after DUR (default: no limit)"},
+        "give up waiting for the lock (and for a primary; without it, --timeout bounds that) after DUR (exit 69)",
+        "no limit"},
     OptionSpec{"ddl-lock-timeout", "DUR", true,
                [](Draft& d, std::string_view v) {
                  return set_duration(d.config.migrations.ddl_lock_timeout, "ddl-lock-timeout", v);
                },
-               "in a transactional file, wait at most DUR for each lock, then roll back and retry (default 5s, 0 off)"},
+               "in a transactional file, wait at most DUR for each lock, then roll back and retry the file; 0 = off",
+               "5s"},
     OptionSpec{"ddl-lock-retries", "N", true,
-               [](Draft& d, std::string_view v) -> std::optional<Failure> {
-                 int retries = 0;
-                 auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), retries);
-                 if (error != std::errc{} || end != v.data() + v.size() || retries < 0)
-                   return usage_error(fmt::format("--ddl-lock-retries: expected a count (0 or more), got \"{}\"", v));
-                 d.config.migrations.ddl_lock_retries = retries;
-                 return std::nullopt;
-               },
-               "how often a file that hit --ddl-lock-timeout runs again before it fails (default 10)"},
+               [](Draft& d,
+                  std::string_view v) -> std::
+                                          optional<Failure> {
+                                            int retries = 0;
+                                            auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), retries);
+                                            if (error != std::errc{} || end != v.data() + v.size() || retries < 0)
+                                              return usage_error(fmt::format(
+                                                  "--ddl-lock-retries: expected a count (0 or more), got \"{}\"", v));
+                                            d.config.migrations.ddl_lock_retries = retries;
+                                            return std::nullopt;
+                                          },
+               "how often a file that hit --ddl-lock-timeout runs again before it fails (65)", "10"},
     OptionSpec{"migrate-dsn", "DSN", true,
-               [](Draft& d, std::string_view v) -> std::optional<Failure> {
-                 d.migrate_dsn = std::string(v);
-                 return std::nullopt;
-               },
-               "connection for migrations (direct, not through PgBouncer); default --dsn"},
-    OptionSpec{"help", "", false, FLAG(config.show_help), "show this help"},
-    OptionSpec{"version", "", false, FLAG(config.show_version), "show the version"},
+               [](Draft& d, std::string_view v) -> std::
+                                                    optional<Failure> {
+                                                      d.migrate_dsn = std::string(v);
+                                                      return std::nullopt;
+                                                    },
+               "another connection for migrations (rarely needed: through PgBouncer, --dsn works as it is)", "--dsn"},
+    OptionSpec{"help", "", false, FLAG(config.show_help), "show this help", ""},
+    OptionSpec{"version", "", false, FLAG(config.show_version),
+               "show the version, libpq's and OpenSSL's, and whether the build is static", ""},
 };
 
 #undef FLAG

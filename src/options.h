@@ -24,7 +24,8 @@ struct OptionSpec {
   std::string_view argument;  ///< "" for flags
   bool from_env;              ///< also read PGINIT_<NAME>
   Apply apply;
-  std::string_view help;
+  std::string_view help;           ///< one sentence, plain text: --help, the man page and docs/reference.md
+  std::string_view default_value;  ///< as shown in the reference; "" when there is none to show
 };
 
 /// Every option, in --help's order.

@@ -115,7 +115,40 @@ def test_the_debian_package_installs_with_apt(engine, images, tmp_path):
     tmp_path.chmod(0o755)
     result = engine.docker("run", "--rm", "--network", "host", "-v", f"{tmp_path}:/packages:ro",
                            "debian:bookworm-slim", "sh", "-c",
-                           f"apt-get install -y -q /packages/{os.path.basename(package)} >/dev/null && "
-                           "command -v pginit && pginit --version && dpkg -s pginit | grep ^Version")
+                           "apt-get update -qq && apt-get install -y -q --no-install-recommends "
+                           f"/packages/{os.path.basename(package)} man-db >/dev/null && "
+                           "command -v pginit && pginit --version && dpkg -s pginit | grep ^Version && "
+                           "MANWIDTH=80 man -P cat pginit")
     assert "/usr/bin/pginit" in result.stdout
     assert "static)" in result.stdout
+    assert "pginit - wait for Postgres, migrate once across replicas" in result.stdout
+    assert "EXIT STATUS" in result.stdout
+
+
+def test_user_runs_the_django_example_unprivileged_from_a_root_image(engine, django_image, pg):
+    """The image starts as root (as official images do, to read secrets or fix a volume); --user (here
+    PGINIT_USER) makes pginit, the migrate command and gunicorn run as nobody, and docker stop still
+    ends the container at once with gunicorn's own exit code."""
+    db, port = pg.new_database(), free_port()
+    name = f"pginit-user-{uuid.uuid4().hex[:8]}"
+    env = {"DB_HOST": "127.0.0.1", "DB_PORT": str(pg.port), "DB_NAME": db, "DB_USER": "app", "DB_PASS": APP_PASSWORD,
+           "PGINIT_USER": "nobody"}
+    env_args = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
+    engine.docker("run", "-d", "--name", name, "--network", "host", "--user", "0:0", *env_args, django_image,
+                  "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "course.wsgi")
+    try:
+        wait_for_log(engine, name, "Booting worker")
+        processes = engine.docker("top", name, "-eo", "uid,args").stdout.splitlines()[1:]
+        assert processes, "no process in the container"
+        uids = {line.split(None, 1)[0] for line in processes}
+        assert uids == {"65534"}, f"every process should run as nobody:\n" + "\n".join(processes)
+        assert any("gunicorn" in line for line in processes)
+        assert pg.psql("SELECT count(*) > 0 FROM django_migrations", db=db) == "t"
+        started = time.monotonic()
+        engine.docker("stop", "-t", "10", name)
+        stopped_after = time.monotonic() - started
+        assert inspect(engine, name, "{{.State.ExitCode}}") == "0", "gunicorn's own exit code on TERM"
+        assert stopped_after < 3.0, f"docker stop took {stopped_after:.2f}s"
+        print(f"\n--user nobody from a root image: docker stop took {stopped_after:.2f}s, exit 0")
+    finally:
+        engine.docker("rm", "-f", name, check=False)

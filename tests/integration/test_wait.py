@@ -214,9 +214,9 @@ def test_too_many_connections_is_retried_until_a_slot_frees_up():
         server.destroy()
 
 
-def test_help_and_readme_say_the_same_about_allow_changed():
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
-    row = next(line for line in readme.splitlines() if line.startswith("| `--allow-changed`"))
+def test_help_and_the_reference_say_the_same_about_allow_changed():
+    reference = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "reference.md")).read()
+    row = next(line for line in reference.splitlines() if line.startswith("| `--allow-changed`"))
     meaning = row.split("|")[4].strip()
     help_line = next(line for line in run_pginit(["--help"]).stdout.splitlines() if "--allow-changed" in line)
     assert help_line.split("--allow-changed", 1)[1].strip() == meaning
