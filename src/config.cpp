@@ -7,12 +7,6 @@
 namespace pginit {
 namespace {
 
-std::string env_name(std::string_view option) {
-  std::string name = "PGINIT_";
-  for (char c : option) name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return name;
-}
-
 // The variable, or the content of the file named by NAME_FILE (one trailing newline stripped).
 Result<std::optional<std::string>> lookup(const EnvLookup& env, const FileReader& read_file, const std::string& name) {
   if (auto value = env(name)) return std::optional<std::string>(*value);
@@ -40,7 +34,7 @@ Result<std::optional<std::string>> lookup_first(const EnvLookup& env, const File
 std::optional<Failure> apply_environment(Draft& draft, const EnvLookup& env, const FileReader& read_file) {
   for (const OptionSpec& option : option_table()) {
     if (!option.from_env) continue;
-    const std::string name = env_name(option.name);
+    const std::string name = environment_variable(option.name);
     auto value = lookup(env, read_file, name);
     if (!value) return value.failure();
     if (!value->has_value()) continue;

@@ -245,6 +245,12 @@ const std::array kOptions{
 
 }  // namespace
 
+std::string environment_variable(std::string_view option) {
+  std::string name = "PGINIT_";
+  for (char c : option) name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
 std::optional<Failure> usage_error(std::string message) {
   return Failure{ExitCode::kUsage, std::move(message)};
 }

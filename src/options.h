@@ -34,6 +34,9 @@ std::span<const OptionSpec> option_table();
 /// The option called `name` (without "--"), or nullptr.
 const OptionSpec* find_option(std::string_view name);
 
+/// The environment variable an option is also read from: "migrate-cmd" -> "PGINIT_MIGRATE_CMD".
+std::string environment_variable(std::string_view option);
+
 /// A usage error (exit 64) with `message`.
 std::optional<Failure> usage_error(std::string message);
 

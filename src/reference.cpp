@@ -11,12 +11,6 @@
 namespace pginit {
 namespace {
 
-std::string environment_name(std::string_view option) {
-  std::string name = "PGINIT_";
-  for (char c : option) name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return name;
-}
-
 // roff: a backslash and a leading dot or quote are special; "-" is a hyphen unless escaped.
 std::string roff(std::string_view text) {
   std::string out;
@@ -84,7 +78,7 @@ std::string man_page(std::string_view version) {
     if (!option.argument.empty()) page += fmt::format(" \\fI{}\\fR", roff(option.argument));
     page += fmt::format("\n{}.", roff(option.help));
     if (shows_default(option)) page += fmt::format(" Default: {}.", roff(option.default_value));
-    if (option.from_env) page += fmt::format(" Environment: {}.", roff(environment_name(option.name)));
+    if (option.from_env) page += fmt::format(" Environment: {}.", roff(environment_variable(option.name)));
     page += "\n";
   }
   page += ".SH ENVIRONMENT\n";
@@ -127,7 +121,7 @@ std::string markdown_reference() {
     const std::string flag =
         fmt::format("`--{}{}{}`", option.name, option.argument.empty() ? "" : " ", markdown_cell(option.argument));
     text += fmt::format("| {} | {} | {} | {} |\n", flag,
-                        option.from_env ? fmt::format("`{}`", environment_name(option.name)) : "-",
+                        option.from_env ? fmt::format("`{}`", environment_variable(option.name)) : "-",
                         shows_default(option) ? fmt::format("`{}`", markdown_cell(option.default_value))
                                               : std::string(option.default_value.empty() ? "" : option.default_value),
                         markdown_cell(option.help));
