@@ -5,6 +5,7 @@ import argparse
 import collections
 import random
 import re
+import signal
 import sys
 import time
 
@@ -50,6 +51,8 @@ def update_readme(text):
 
 
 def main(argv):
+    # A TERM (CI's time limit, a Ctrl-C elsewhere) still removes the campaign's servers and namespaces.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--seed", type=int, default=random.SystemRandom().randrange(1, 2**31))

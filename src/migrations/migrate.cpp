@@ -174,7 +174,7 @@ class MigrationRun {
       const int code = co_await run_once();
       if (code != kConnectionLost) co_return MigrationOutcome{code, applied_};
       conn_.close();
-      pooled_lock_.abandon();
+      co_await pooled_lock_.abandon();
       if (restarts + 1 >= kMaxRestarts) {
         co_return MigrationOutcome{
             fail(ExitCode::kNotReady, fmt::format("lost the connection to {} {} times during migrations, last: {}",
@@ -222,10 +222,13 @@ class MigrationRun {
     if (fingerprint_failure && fingerprint_failure->connection_lost)
       co_return failed(*fingerprint_failure, "cannot read the fingerprint");
 
-    if (int code = co_await lock(); code != 0) co_return code;
+    if (int code = co_await lock(); code != 0) {
+      co_await pooled_lock_.abandon();
+      co_return code;
+    }
     int code = co_await migrate_under_lock();
     if (stop_.requested()) {
-      pooled_lock_.abandon();
+      co_await pooled_lock_.abandon();
       co_return report_stop(stop_);  // the connection closes: lock released
     }
     if (!conn_.pooled()) {
@@ -233,7 +236,7 @@ class MigrationRun {
     } else if (code == 0) {
       co_await pooled_lock_.release();
     } else {
-      pooled_lock_.abandon();
+      co_await pooled_lock_.abandon();
     }
     co_return code;
   }

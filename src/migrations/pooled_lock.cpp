@@ -6,8 +6,15 @@
 
 #include "log.h"
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+
 namespace pginit {
 namespace {
+
+// Long enough for a loaded server to answer a renewal, short enough that a lock whose holder has
+// gone without a word blocks the next deploy only briefly.
+constexpr Duration kLease{30'000};
 
 // A failed query: stopped, or a failure for the caller. Whatever went wrong, the lock's
 // connection is of no further use, so every other failure counts as a lost connection.
@@ -19,7 +26,8 @@ LockOutcome interrupted(std::optional<PgFailure> failure) {
 
 }  // namespace
 
-PooledMigrationLock::PooledMigrationLock(asio::any_io_executor executor) : conn_(executor) {}
+PooledMigrationLock::PooledMigrationLock(asio::any_io_executor executor)
+    : conn_(executor), renewal_(executor), renewed_(executor) {}
 
 Task<LockOutcome> PooledMigrationLock::acquire(const ConnParams& params, Duration connect_timeout, std::int64_t key,
                                                Duration timeout, const BackoffPolicy& backoff, PgConn& observer) {
@@ -27,12 +35,12 @@ Task<LockOutcome> PooledMigrationLock::acquire(const ConnParams& params, Duratio
   if (auto failure = co_await conn_.connect(params, connect_timeout)) co_return interrupted(std::move(failure));
   conn_.mark_pooled();
   // READ COMMITTED: between statements the transaction holds no snapshot, so CREATE INDEX
-  // CONCURRENTLY does not wait for it. The server's idle_in_transaction_session_timeout would end
-  // the transaction, and the lock, in the middle of a long migration.
+  // CONCURRENTLY does not wait for it. Our own idle_in_transaction_session_timeout, whatever the
+  // server's: the lease that renew_lease() keeps alive.
   const std::string try_lock = fmt::format(
-      "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL idle_in_transaction_session_timeout = 0; "
+      "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL idle_in_transaction_session_timeout = '{}ms'; "
       "SELECT pg_try_advisory_xact_lock(CAST({} AS bigint)), pg_backend_pid()",
-      key);
+      kLease.count(), key);
   for (int attempt = 1;; ++attempt) {
     QueryResult tried = co_await conn_.query(try_lock);
     if (!tried.ok()) co_return interrupted(std::move(tried.failure));
@@ -42,6 +50,10 @@ Task<LockOutcome> PooledMigrationLock::acquire(const ConnParams& params, Duratio
       std::from_chars(pid.data(), pid.data() + pid.size(), server_pid);
       conn_.set_server_pid(server_pid);
       wait.log_acquired("transaction");
+      stopping_ = lease_lost_ = false;
+      renewing_ = true;
+      renewed_.expires_at(std::chrono::steady_clock::time_point::max());
+      asio::co_spawn(conn_.executor(), renew_lease(), asio::detached);
       co_return LockOutcome{LockStatus::kHeld};
     }
     // Give the server connection back to the pool while we wait.
@@ -53,12 +65,42 @@ Task<LockOutcome> PooledMigrationLock::acquire(const ConnParams& params, Duratio
   }
 }
 
+Task<void> PooledMigrationLock::renew_lease() {
+  while (!stopping_) {
+    renewal_.expires_after(kLease / 3);
+    auto [error] = co_await renewal_.async_wait(kAsValues);
+    if (error || stopping_) break;
+    renewal_in_flight_ = true;
+    QueryResult renewed = co_await conn_.query("SELECT 1");
+    renewal_in_flight_ = false;
+    if (!renewed.ok()) {
+      lease_lost_ = true;
+      if (!stopping_)
+        log::warn("the connection that holds the migration lock failed", {{"reason", renewed.failure->message}});
+      break;
+    }
+  }
+  renewing_ = false;
+  renewed_.cancel();
+}
+
+Task<void> PooledMigrationLock::stop_renewing() {
+  stopping_ = true;
+  renewal_.cancel();
+  // A loop: after a stop request the wait may end at once (cancelled), before renew_lease() has run.
+  while (renewing_) co_await renewed_.async_wait(kAsValues);
+}
+
 bool PooledMigrationLock::still_held() {
+  if (lease_lost_) return false;
+  // While a renewal waits for its answer, reading the socket here would take that answer from it.
+  if (renewal_in_flight_) return true;
   return conn_.still_connected() && conn_.in_transaction();
 }
 
 Task<void> PooledMigrationLock::release() {
-  if (conn_.connected()) {
+  co_await stop_renewing();
+  if (conn_.connected() && !lease_lost_) {
     QueryResult ended = co_await conn_.query("ROLLBACK");
     if (!ended.ok())
       log::warn("could not end the migration lock's transaction; it ends with the connection",
@@ -69,7 +111,8 @@ Task<void> PooledMigrationLock::release() {
   conn_.close();
 }
 
-void PooledMigrationLock::abandon() {
+Task<void> PooledMigrationLock::abandon() {
+  co_await stop_renewing();
   conn_.close();
 }
 

@@ -3,6 +3,8 @@
 // connection of its own, in a transaction that stays open for as long as the lock is needed.
 #include <cstdint>
 
+#include <asio/steady_timer.hpp>
+
 #include "async.h"
 #include "backoff.h"
 #include "migrations/lock.h"
@@ -17,6 +19,11 @@ namespace pginit {
 /// pg_advisory_xact_lock pins one server connection, and its lock ends with it: at COMMIT, at
 /// ROLLBACK, or when pginit dies and the pooler drops the server connection it left in a
 /// transaction. Works with session pooling as well.
+/// The lock is a lease: the lock's transaction runs with idle_in_transaction_session_timeout =
+/// kLease, and while it is held pginit says something on it every kLease / 3. Should pginit's link
+/// to the pooler die without a word reaching the pooler (packets dropped, a FIN lost), the pooler
+/// would keep the server connection, and the lock, until its own keepalive noticed (two hours by
+/// default); the server ends the transaction after kLease instead.
 class PooledMigrationLock {
  public:
   explicit PooledMigrationLock(asio::any_io_executor executor);
@@ -29,20 +36,33 @@ class PooledMigrationLock {
   Task<LockOutcome> acquire(const ConnParams& params, Duration connect_timeout, std::int64_t key, Duration timeout,
                             const BackoffPolicy& backoff, PgConn& observer);
 
-  /// Whether the lock's connection is still there, checked without waiting: when it is gone, so
-  /// is the lock, and another replica may take it.
+  /// Whether the lock's connection is still there and its lease renewed, checked without waiting:
+  /// when it is gone, so is the lock, and another replica may take it.
   bool still_held();
 
-  /// Ends the lock's transaction, and the lock with it, and closes its connection; the pooler
-  /// then gives the server connection to other clients.
+  /// Ends the lease renewal, then the lock's transaction, and the lock with it, and closes its
+  /// connection; the pooler then gives the server connection to other clients.
   Task<void> release();
 
-  /// Closes the connection without ending the transaction: the pooler drops the server connection
-  /// it was in, and the lock ends with that server session.
-  void abandon();
+  /// Stops the renewal and closes the connection without ending the transaction: the pooler drops
+  /// the server connection it was in, and the lock ends with that server session. Does nothing when
+  /// no lock is held. Every way out of the migrate phase goes through release() or abandon(), so
+  /// that the renewal never outlives this object.
+  Task<void> abandon();
 
  private:
+  /// Renews the lease until stop_renewing(): a query every kLease / 3 on the lock's connection.
+  Task<void> renew_lease();
+  /// Stops renew_lease() and waits until it has returned, so that the connection is free.
+  Task<void> stop_renewing();
+
   PgConn conn_;
+  asio::steady_timer renewal_;     ///< the wait between two renewals
+  asio::steady_timer renewed_;     ///< cancelled when renew_lease() returns
+  bool renewing_ = false;          ///< renew_lease() runs
+  bool renewal_in_flight_ = false; ///< its query is on the connection: nobody else may read it
+  bool stopping_ = false;
+  bool lease_lost_ = false;
 };
 
 }  // namespace pginit

@@ -16,8 +16,13 @@ namespace pginit {
 
 /// The session settings of pginit's migration connection. Should pginit die mid-statement
 /// (SIGKILL, OOM), the server notices within a second and ends the statement, its transaction and
-/// the migration lock, instead of running it to completion (PG 14+).
-inline constexpr std::string_view kMigrationSessionSql = "SET client_connection_check_interval = 1000";
+/// the migration lock, instead of running it to completion (PG 14+). Should the link die while the
+/// session is idle, with no word reaching the server (packets dropped, a FIN or RST lost), the
+/// server's own keepalive probes end the session, and the lock, within about 11 s instead of the
+/// kernel's default two hours.
+inline constexpr std::string_view kMigrationSessionSql =
+    "SET client_connection_check_interval = 1000; SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; "
+    "SET tcp_keepalives_count = 3";
 
 enum class ApplyStatus { kApplied, kFailed, kStopped, kConnectionLost };
 

@@ -296,6 +296,30 @@ def test_packets_dropped_during_a_migration_end_the_session_by_keepalive_and_it_
     assert [row[0] for row in history(server, db)] == ["1"]
 
 
+def test_a_lock_holder_whose_link_dies_without_a_word_releases_the_lock_within_seconds(namespaced_server, tmp_path):
+    """The holder's packets are dropped both ways and the holder is then killed: no FIN or RST ever reaches
+    the server, which would keep the idle-looking session, and the migration lock, for the kernel's two
+    hours. pginit's session asks the server for keepalive probes of its own (5 s + 3 x 2 s), so the
+    next replica, reaching the server over its Unix socket, gets the lock within seconds."""
+    server, namespace = namespaced_server, namespaced_server.namespace
+    db = server.new_database()
+    slow = write_migrations(tmp_path / "slow", {"0001_slow.sql": "CREATE TABLE slow (x int);\nSELECT pg_sleep(60);\n"})
+    holder = start_pginit(["--dsn", server.dsn(db=db), "--migrations", str(slow)], prefix=namespace.prefix)
+    wait_until(lambda: server.psql(SLEEPING) == "1", interval=0.02)
+    namespace.drop(server.port, both_ways=True)
+    holder.kill()
+    holder.communicate()
+    quick = write_migrations(tmp_path / "quick", {"0002_quick.sql": "CREATE TABLE quick (x int);\n"})
+    over_the_socket = f"host={server.dir} port={server.port} user=app dbname={db} password={APP_PASSWORD}"
+    started = time.monotonic()
+    result = run_pginit(["--dsn", over_the_socket, "--migrations", str(quick), "--migrate-timeout", "40s"],
+                        prefix=namespace.prefix, timeout=60)
+    waited = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert [row[0] for row in history(server, db)] == ["2"]
+    print(f"the next replica had the lock {waited:.1f} s after the holder's link died")
+
+
 def test_a_host_name_that_resolves_only_later_is_waited_for(pg, tmp_path):
     hosts = tmp_path / "hosts"
     shutil.copy("/etc/hosts", hosts)

@@ -152,6 +152,34 @@ def test_the_lock_outlives_the_servers_idle_in_transaction_timeout(server, tmp_p
     each_applied_once(server, db, 3)
 
 
+def test_the_lock_is_a_lease_renewed_during_a_long_file_and_ended_when_its_holder_goes_silent(server, tmp_path):
+    """A file longer than a renewal period keeps the lock (renewed every 10 s); a holder that stops
+    talking (SIGSTOP: the pooler sees no disconnect) loses it to the server's timeout of its lock
+    transaction, 30 s, instead of holding it until the pooler's keepalive notices (hours)."""
+    db = server.new_database()
+    long_file = write_migrations(tmp_path / "long", {"0001_long.sql": "SELECT pg_sleep(12);\n"})
+    with pooled(server, db) as bouncer:
+        renewed = run_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(long_file)], timeout=60)
+        assert renewed.returncode == 0, renewed.stderr
+        slow = write_migrations(tmp_path / "slow", {"0002_slow.sql": "SELECT pg_sleep(120);\n"})
+        holder = start_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(slow)])
+        try:
+            wait_until(lambda: server.psql("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                                           "AND query LIKE 'SELECT pg_sleep(120)%'") == "1")
+            holder.send_signal(signal.SIGSTOP)
+            started = time.monotonic()
+            quick = write_migrations(tmp_path / "quick", {"0003_quick.sql": "SELECT 1;\n"})
+            nxt = run_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(quick), "--migrate-timeout", "50s"],
+                             timeout=70)
+            waited = time.monotonic() - started
+        finally:
+            holder.kill()
+            holder.communicate()
+        assert nxt.returncode == 0, nxt.stderr
+        assert "0003_quick.sql" in nxt.stderr
+        print(f"the lease of a silent holder ended after {waited:.1f} s")
+
+
 def test_concurrent_indexes_through_the_pooler_while_another_replica_waits(server, tmp_path):
     """The holder's open lock transaction and the waiters' polls hold no snapshot between
     statements: CREATE INDEX CONCURRENTLY does not wait for them."""
