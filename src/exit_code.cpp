@@ -16,7 +16,7 @@ constexpr ExitCodeMeaning kMeanings[] = {
     {"69",
      "the database was not ready before --timeout (or --check found it not ready); the migration lock or a primary "
      "was not had within --migrate-timeout; the connection was lost 10 times during migrations; a pooler gave the "
-     "migrations no second server connection within --connect-timeout"},
+     "migrations no second server connection within --connect-timeout, three times in a row"},
     {"70", "internal error (a bug: please report it)"},
     {"77", "authentication or permission failure (28P01, 28000, 42501): never retried"},
     {"78",

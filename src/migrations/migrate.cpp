@@ -28,6 +28,8 @@ constexpr int kConnectionLost = -1;
 constexpr int kMaxLossesPerFile = 3;
 // A server that keeps going away: give up after this many fresh starts (exit 69).
 constexpr int kMaxRestarts = 10;
+// Through a pooler, the migrations need a second server connection while the lock holds one.
+constexpr int kSilentProbesForAFullPool = 3;
 
 struct History {
   std::vector<AppliedMigration> rows;
@@ -267,10 +269,19 @@ class MigrationRun {
   // Through a pooler the lock's transaction holds one server connection for as long as the
   // migrations run, and the files need a second one: in a pool of one they would wait for it until
   // the pooler's query_wait_timeout, and then again after every restart.
+  // A link that drops packets looks the same for a moment: only the third silence in a row is
+  // taken for a pool with no room.
   Task<int> check_second_server_connection() {
     QueryResult probe = co_await conn_.query("SELECT 1", kNoParams, config_.connect_timeout);
-    if (probe.ok()) co_return 0;
+    if (probe.ok()) {
+      silent_probes_ = 0;
+      co_return 0;
+    }
     if (!probe.failure->timed_out) co_return failed(*probe.failure, "cannot reach the server through the pooler");
+    if (++silent_probes_ < kSilentProbesForAFullPool) {
+      lost_reason_ = fmt::format("no answer through the pooler within {}", format_duration(config_.connect_timeout));
+      co_return kConnectionLost;
+    }
     co_return fail(ExitCode::kNotReady,
                    fmt::format("the pooler at {} gave the migrations no second server connection within {} while the "
                                "migration lock's transaction holds one: let the pool give pginit two (PgBouncer's "
@@ -445,6 +456,7 @@ class MigrationRun {
   PgConn conn_;
   PooledMigrationLock pooled_lock_;  ///< the lock, when conn_ goes through a pooler
   bool told_of_pooler_ = false;
+  int silent_probes_ = 0;  ///< check_second_server_connection() timed out this often in a row
   HistoryTable table_;
   std::string command_text_;
   std::vector<MigrationFile> files_;
