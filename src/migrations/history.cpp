@@ -32,6 +32,39 @@ std::string HistoryTable::quoted_fingerprints() const {
   return quote_identifier(schema) + "." + quote_identifier(name + "_fingerprints");
 }
 
+std::string HistoryTable::quoted_lease() const {
+  return quote_identifier(schema) + "." + quote_identifier(name + "_lease");
+}
+
+std::string HistoryTable::claim_lease_sql() const {
+  return fmt::format(
+      "INSERT INTO {0} (holder, renewed_at) VALUES ($1, now()) ON CONFLICT (singleton) DO UPDATE "
+      "SET holder = EXCLUDED.holder, renewed_at = now() "
+      "WHERE {0}.holder = EXCLUDED.holder OR {0}.renewed_at < now() - make_interval(secs => $2::float8) "
+      "RETURNING holder",
+      quoted_lease());
+}
+
+std::string HistoryTable::free_lease_sql() const {
+  return fmt::format(
+      "SELECT true WHERE NOT EXISTS (SELECT FROM {} WHERE holder <> $1 "
+      "AND renewed_at >= now() - make_interval(secs => $2::float8))",
+      quoted_lease());
+}
+
+std::string HistoryTable::lease_holder_sql() const {
+  return fmt::format("SELECT holder, round(extract(epoch FROM now() - renewed_at)::numeric, 1) FROM {}",
+                     quoted_lease());
+}
+
+std::string HistoryTable::renew_lease_sql() const {
+  return fmt::format("UPDATE {} SET renewed_at = now() WHERE holder = $1", quoted_lease());
+}
+
+std::string HistoryTable::end_lease_sql() const {
+  return fmt::format("DELETE FROM {} WHERE holder = $1", quoted_lease());
+}
+
 std::string HistoryTable::create_sql() const {
   return fmt::format(
       "CREATE SCHEMA IF NOT EXISTS {0};\n"
@@ -46,8 +79,13 @@ std::string HistoryTable::create_sql() const {
       "  command text PRIMARY KEY,\n"
       "  fingerprint text NOT NULL,\n"
       "  updated_at timestamptz NOT NULL DEFAULT now()\n"
+      ");\n"
+      "CREATE TABLE IF NOT EXISTS {3} (\n"
+      "  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),\n"
+      "  holder text NOT NULL,\n"
+      "  renewed_at timestamptz NOT NULL\n"
       ")",
-      quote_identifier(schema), quoted(), quoted_fingerprints());
+      quote_identifier(schema), quoted(), quoted_fingerprints(), quoted_lease());
 }
 
 std::string HistoryTable::select_sql() const {

@@ -24,6 +24,17 @@ struct HistoryTable {
   /// round trip with the COMMIT after it.
   std::string insert_sql(std::int64_t version, std::string_view name, std::string_view checksum,
                          std::int64_t duration_ms) const;
+  /// "schema"."name_lease": at most one row, the replica whose migrations run now.
+  std::string quoted_lease() const;
+  /// Takes the lease for $1 (holder) when it is free, its own, or not renewed for $2 seconds;
+  /// returns one row (the holder) when taken, none when another replica's lease is still fresh.
+  std::string claim_lease_sql() const;
+  /// One row when the lease is free for $1 (no row, its own, or not renewed for $2 seconds); none
+  /// when another replica's lease is still fresh. Takes nothing.
+  std::string free_lease_sql() const;
+  std::string lease_holder_sql() const;  ///< holder, seconds since its renewal (one row or none)
+  std::string renew_lease_sql() const;   ///< $1 holder
+  std::string end_lease_sql() const;     ///< $1 holder
   std::string select_fingerprint_sql() const;  ///< $1 command -> fingerprint
   std::string upsert_fingerprint_sql() const;  ///< $1 command, $2 fingerprint
 };

@@ -1,6 +1,9 @@
 #include "migrations/migrate.h"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -9,6 +12,7 @@
 #include "log.h"
 #include "migrations/fingerprint.h"
 #include "migrations/history.h"
+#include "migrations/lease.h"
 #include "migrations/lock.h"
 #include "migrations/plan.h"
 #include "migrations/pooled_lock.h"
@@ -22,14 +26,18 @@ namespace pginit {
 namespace {
 
 constexpr int kMigrationFailed = static_cast<int>(ExitCode::kMigrationFailed);
-// Not an exit code: the connection went away, and the phase starts over.
+// Not exit codes: the connection went away, and the phase starts over; or the lock was had, but
+// another replica's lease says its migrations still run, so the phase starts over after a while.
 constexpr int kConnectionLost = -1;
+constexpr int kLeaseBusy = -2;
 // A file that loses the connection this often in a row probably brings the server down itself.
 constexpr int kMaxLossesPerFile = 3;
 // A server that keeps going away: give up after this many fresh starts (exit 69).
 constexpr int kMaxRestarts = 10;
 // Through a pooler, the migrations need a second server connection while the lock holds one.
 constexpr int kSilentProbesForAFullPool = 3;
+constexpr Duration kLeaseReportInterval{5000};
+using Clock = std::chrono::steady_clock;
 
 struct History {
   std::vector<AppliedMigration> rows;
@@ -158,6 +166,7 @@ class MigrationRun {
         stop_(stop),
         conn_(executor),
         pooled_lock_(executor),
+        lease_(executor, lease_holder_name()),
         table_(HistoryTable::from(settings_.table)),
         command_text_(join_command_line(settings_.command)) {}
 
@@ -172,11 +181,24 @@ class MigrationRun {
       if (!computed) co_return MigrationOutcome{fail(computed.failure().code, computed.error())};
       fingerprint_ = *computed;
     }
-    for (int restarts = 0;; ++restarts) {
+    const auto started = std::chrono::steady_clock::now();
+    for (int restarts = 0, lease_waits = 1;; ++restarts) {
       const int code = co_await run_once();
-      if (code != kConnectionLost) co_return MigrationOutcome{code, applied_};
-      conn_.close();
+      if (code != kConnectionLost && code != kLeaseBusy) co_return MigrationOutcome{code, applied_};
+      conn_.close();  // and with it a session lock
       co_await pooled_lock_.abandon();
+      if (code == kLeaseBusy) {
+        --restarts;
+        if (settings_.timeout.count() > 0 && since(started) >= settings_.timeout) {
+          co_return MigrationOutcome{fail(ExitCode::kNotReady,
+                                          fmt::format("the migrations of {} still ran after {}", lease_holder_,
+                                                      format_duration(settings_.timeout)))};
+        }
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        if (!co_await sleep_for(next_delay(lease_waits++, Cost::kPolling, config_.backoff, unit(random_))))
+          co_return MigrationOutcome{report_stop(stop_), applied_};
+        continue;
+      }
       if (restarts + 1 >= kMaxRestarts) {
         co_return MigrationOutcome{
             fail(ExitCode::kNotReady, fmt::format("lost the connection to {} {} times during migrations, last: {}",
@@ -229,6 +251,7 @@ class MigrationRun {
       co_return code;
     }
     int code = co_await migrate_under_lock();
+    co_await lease_.end(conn_);
     if (stop_.requested()) {
       co_await pooled_lock_.abandon();
       co_return report_stop(stop_);  // the connection closes: lock released
@@ -355,6 +378,24 @@ class MigrationRun {
     const std::string create = table_.create_sql();
     QueryResult created = co_await conn_.query(create);
     if (!created.ok()) co_return failed(*created.failure, fmt::format("cannot create {}", table_.quoted()));
+    // Work that can outlive this session, a no-transaction statement or the migrate command, takes
+    // the lease; transactional files only look that nobody else's work still runs.
+    const bool outlives_session =
+        !settings_.command.empty() ||
+        std::any_of(files_.begin(), files_.end(), [](const MigrationFile& file) { return file.no_transaction; });
+    LeaseClaim lease =
+        co_await lease_.claim(conn_, table_, settings_.conn_params, config_.connect_timeout, outlives_session);
+    if (lease.failure) co_return failed(*lease.failure, "cannot claim the migration lease");
+    if (!lease.claimed) {
+      lease_holder_ = lease.holder;
+      if (Clock::now() - last_lease_report_ >= kLeaseReportInterval) {
+        last_lease_report_ = Clock::now();
+        log::info(fmt::format("holding the migration lock, but the migrations of {} still run (their session was "
+                              "lost, their lease renewed {}s ago): waiting for them",
+                              lease.holder, lease.renewed_ago));
+      }
+      co_return kLeaseBusy;
+    }
     // Read again under the lock: the replica we waited for has applied what we saw pending.
     History history = co_await read_history(conn_, table_);
     if (history.failure) co_return failed(*history.failure, fmt::format("cannot read {}", table_.quoted()));
@@ -455,6 +496,10 @@ class MigrationRun {
   StopRequest& stop_;
   PgConn conn_;
   PooledMigrationLock pooled_lock_;  ///< the lock, when conn_ goes through a pooler
+  MigrationLease lease_;
+  std::string lease_holder_;  ///< the other replica whose lease made us wait
+  std::chrono::steady_clock::time_point last_lease_report_{};
+  std::minstd_rand random_{std::random_device{}()};
   bool told_of_pooler_ = false;
   int silent_probes_ = 0;  ///< check_second_server_connection() timed out this often in a row
   HistoryTable table_;

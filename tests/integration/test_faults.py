@@ -14,7 +14,7 @@ import pytest
 from conftest import APP_PASSWORD, SUPERUSER_PASSWORD, finish, run_pginit, start_pginit
 from netns import NetNamespace
 from pgserver import PG_BIN, running_server
-from test_migrations import history, write_migrations
+from test_migrations import RECORDER, history, write_migrations
 
 SLEEPING = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(%'"
 
@@ -294,6 +294,29 @@ def test_packets_dropped_during_a_migration_end_the_session_by_keepalive_and_it_
     lost_at = calendar.timegm(time.strptime(lost["time"][:19], "%Y-%m-%dT%H:%M:%S"))
     assert lost_at < link_back, "the lost session must be noticed while the link is still down, not after"
     assert [row[0] for row in history(server, db)] == ["1"]
+
+
+def test_a_terminated_session_does_not_let_a_second_migrate_command_start_beside_the_first(server, tmp_path):
+    """pg_terminate_backend of every pginit session while the migrate command runs ends the advisory
+    lock, but not the command: the lease (renewed over a connection of its own) makes the next lock
+    holder wait for it. Found by the fault campaign."""
+    db = server.new_database()
+    script = tmp_path / "migrate.py"
+    script.write_text(RECORDER.replace("time.sleep(0.5)", "open(sys.argv[1] + '.running', 'w').close(); time.sleep(3)"))
+    intervals = tmp_path / "intervals"
+    args = ["--dsn", server.dsn(db=db), "--migrate-cmd", f"/usr/bin/python3 {script} {intervals}", "--migrate-timeout",
+            "60s"]
+    first = start_pginit(args)
+    wait_until(lambda: (tmp_path / "intervals.running").exists(), interval=0.02)
+    second = start_pginit(args)
+    time.sleep(0.5)  # the second waits for the lock
+    server.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'app'")
+    results = [finish(first, timeout=60), finish(second, timeout=60)]
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    spans = sorted(tuple(map(float, line.split())) for line in intervals.read_text().splitlines())
+    assert len(spans) == 2
+    assert spans[1][0] >= spans[0][1], "two migrate commands ran at the same time"
+    assert "still run (their session was lost, their lease renewed" in results[1].stderr
 
 
 def test_a_lock_holder_whose_link_dies_without_a_word_releases_the_lock_within_seconds(namespaced_server, tmp_path):
