@@ -146,18 +146,22 @@ def test_signals_reaping_and_exit_codes_are_unchanged_after_the_drop(shared_dir)
     proc = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", PGINIT, "--no-wait", "--quiet", "--user",
                              "nobody", "--", "bash", "-c", app], env=clean_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    while not ready.exists() or not ready.read_text().strip():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    assert ready.read_text().strip() == "65534"
-    pginit = children_of(proc.pid)[0]  # PID 1 inside, running as nobody now
-    assert proc_status(pginit)["Uid"].split()[0] == "65534"
-    time.sleep(0.5)
-    zombies = [pid for pid in children_of(pginit) if proc_status(pid)["State"].startswith("Z")]
-    assert zombies == [], "the orphan was not reaped"
-    os.kill(pginit, signal.SIGTERM)
-    out, err = proc.communicate(timeout=10)
+    try:
+        deadline = time.monotonic() + 10
+        while not ready.exists() or not ready.read_text().strip():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert ready.read_text().strip() == "65534"
+        pginit = children_of(proc.pid)[0]  # PID 1 inside, running as nobody now
+        assert proc_status(pginit)["Uid"].split()[0] == "65534"
+        time.sleep(0.5)
+        zombies = [pid for pid in children_of(pginit) if proc_status(pid)["State"].startswith("Z")]
+        assert zombies == [], "the orphan was not reaped"
+        os.kill(pginit, signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()  # unshare: the namespace's PID 1 and everything in it go with it
+        proc.wait()
     assert proc.returncode == 42, err
 
 
