@@ -143,7 +143,8 @@ def test_signals_reaping_and_exit_codes_are_unchanged_after_the_drop(shared_dir)
     ready = shared_dir / "ready"
     # (sleep 0.1 &) leaves an orphan that pginit, PID 1, must reap.
     app = f"(sleep 0.1 &); trap 'exit 42' TERM; echo $(id -u) > {ready}; while :; do sleep 0.05; done"
-    proc = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", PGINIT, "--no-wait", "--quiet", "--user",
+    proc = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", PGINIT, "--no-wait", "--quiet",
+                             "--user",
                              "nobody", "--", "bash", "-c", app], env=clean_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -160,7 +161,7 @@ def test_signals_reaping_and_exit_codes_are_unchanged_after_the_drop(shared_dir)
         os.kill(pginit, signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
     finally:
-        proc.kill()  # unshare: the namespace's PID 1 and everything in it go with it
+        proc.kill()  # unshare --kill-child: the namespace's PID 1 and everything in it go with it
         proc.wait()
     assert proc.returncode == 42, err
 
