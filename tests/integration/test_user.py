@@ -143,10 +143,9 @@ def test_signals_reaping_and_exit_codes_are_unchanged_after_the_drop(shared_dir)
     ready = shared_dir / "ready"
     # (sleep 0.1 &) leaves an orphan that pginit, PID 1, must reap.
     app = f"(sleep 0.1 &); trap 'exit 42' TERM; echo $(id -u) > {ready}; while :; do sleep 0.05; done"
-    proc = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", PGINIT, "--no-wait", "--quiet",
-                             "--user",
-                             "nobody", "--", "bash", "-c", app], env=clean_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", PGINIT, "--no-wait",
+                             "--quiet", "--user", "nobody", "--", "bash", "-c", app], env=clean_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 10
         while not ready.exists() or not ready.read_text().strip():
