@@ -18,14 +18,14 @@ enum class Cost {
 };
 
 struct BackoffPolicy {
-  Duration min{10};           ///< --backoff-min: the first delay
-  Duration max{2000};         ///< --backoff-max: no delay is longer
-  Duration refused_max{20};   ///< cap for Cost::kRefused: the app starts ~10 ms after the port opens
+  Duration min{10};               ///< --backoff-min: the first delay
+  Duration max{2000};             ///< --backoff-max: no delay is longer
+  Duration refused_max{20};       ///< cap for Cost::kRefused: the app starts ~10 ms after the port opens
   int refused_quick_steps = 500;  ///< refusals retried that soon (7-10 s), then at cheap_max: a long outage
-  Duration cheap_max{50};     ///< cap for Cost::kCheap
-  Duration polling_max{500};  ///< cap for Cost::kPolling
-  Duration pooler_min{500};   ///< floor for Cost::kPooler, whatever --backoff-max says
-  Duration pooler_max{1000};  ///< cap for Cost::kPooler
+  Duration cheap_max{50};         ///< cap for Cost::kCheap
+  Duration polling_max{500};      ///< cap for Cost::kPolling
+  Duration pooler_min{500};       ///< floor for Cost::kPooler, whatever --backoff-max says
+  Duration pooler_max{1000};      ///< cap for Cost::kPooler
 };
 
 /// Delay before attempt `attempt + 1`, after attempt `attempt` (1-based) failed at `cost`.

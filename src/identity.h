@@ -1,10 +1,10 @@
 #pragma once
 // Who --user names: "USER[:GROUP]" resolved against /etc/passwd and /etc/group, as gosu and runc
 // resolve it (pure: the files' contents are arguments). The static binary has no NSS to ask.
+#include <sys/types.h>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <vector>
 
 #include "result.h"

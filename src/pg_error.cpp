@@ -83,8 +83,7 @@ const std::array kMessagePatterns{
 const std::array kPoolerPatterns{
     Pattern{"no such database", fatal(ExitCode::kConfig, ""),
             "add it to the pooler's [databases] section or fix the database name"},
-    Pattern{"server login has been failing",
-            transient(Cost::kPooler, "")},
+    Pattern{"server login has been failing", transient(Cost::kPooler, "")},
     Pattern{"query_wait_timeout", transient(Cost::kPooler, "")},
     Pattern{"client_login_timeout", transient(Cost::kPooler, "")},
     Pattern{"pgbouncer cannot connect to server", transient(Cost::kPooler, "")},
@@ -150,7 +149,8 @@ Verdict classify_failure(std::string_view sqlstate, std::string_view message) {
     for (const Pattern& pattern : kPoolerPatterns) {
       if (contains(text, pattern.needle)) {
         Verdict verdict = pattern.verdict;
-        verdict.reason = pattern.hint.empty() ? "the pooler says: " + reason : reason + "; " + std::string(pattern.hint);
+        verdict.reason =
+            pattern.hint.empty() ? "the pooler says: " + reason : reason + "; " + std::string(pattern.hint);
         return verdict;
       }
     }

@@ -45,8 +45,7 @@ std::optional<Failure> become(const Identity& identity) {
     if (setgroups(identity.groups.size(), identity.groups.data()) != 0) return refused("setgroups", errno);
     if (setgid(identity.gid) != 0) return refused("setgid", errno);
     if (setuid(identity.uid) != 0) return refused("setuid", errno);
-    if (getuid() != identity.uid || geteuid() != identity.uid || getgid() != identity.gid ||
-        getegid() != identity.gid)
+    if (getuid() != identity.uid || geteuid() != identity.uid || getgid() != identity.gid || getegid() != identity.gid)
       return Failure{ExitCode::kSoftware, "--user: the ids did not take"};
     if (identity.uid != 0 && setuid(0) == 0)
       return Failure{ExitCode::kSoftware, "--user: root could be had back after dropping it"};

@@ -15,9 +15,12 @@ namespace {
 std::string roff(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '\\') out += "\\e";
-    else if (c == '-') out += "\\-";
-    else out += c;
+    if (c == '\\')
+      out += "\\e";
+    else if (c == '-')
+      out += "\\-";
+    else
+      out += c;
   }
   if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out.insert(0, "\\&");
   return out;
@@ -26,8 +29,10 @@ std::string roff(std::string_view text) {
 std::string markdown_cell(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += "\\|";
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else
+      out += c;
   }
   return out;
 }
@@ -90,7 +95,8 @@ std::string man_page(std::string_view version) {
       ".SH EXAMPLES\n"
       "An image's entrypoint that migrates with Django once across replicas, then runs gunicorn as the user app:\n"
       ".PP\n.nf\n"
-      "ENTRYPOINT [\"pginit\", \"\\-\\-user\", \"app\", \"\\-\\-migrate\\-cmd\", \"python manage.py migrate\", \"\\-\\-\"]\n"
+      "ENTRYPOINT [\"pginit\", \"\\-\\-user\", \"app\", \"\\-\\-migrate\\-cmd\", \"python manage.py migrate\", "
+      "\"\\-\\-\"]\n"
       "CMD [\"gunicorn\", \"app.wsgi\"]\n"
       ".fi\n.PP\n"
       "A Kubernetes init container that applies SQL files, and a health check:\n"

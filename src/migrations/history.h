@@ -32,9 +32,9 @@ struct HistoryTable {
   /// One row when the lease is free for $1 (no row, its own, or not renewed for $2 seconds); none
   /// when another replica's lease is still fresh. Takes nothing.
   std::string free_lease_sql() const;
-  std::string lease_holder_sql() const;  ///< holder, seconds since its renewal (one row or none)
-  std::string renew_lease_sql() const;   ///< $1 holder
-  std::string end_lease_sql() const;     ///< $1 holder
+  std::string lease_holder_sql() const;        ///< holder, seconds since its renewal (one row or none)
+  std::string renew_lease_sql() const;         ///< $1 holder
+  std::string end_lease_sql() const;           ///< $1 holder
   std::string select_fingerprint_sql() const;  ///< $1 command -> fingerprint
   std::string upsert_fingerprint_sql() const;  ///< $1 command, $2 fingerprint
 };

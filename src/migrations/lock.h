@@ -2,10 +2,10 @@
 // The session-level advisory lock that makes migrations run once across replicas.
 #include <chrono>
 #include <cstdint>
-#include <random>
-#include <string_view>
 #include <optional>
+#include <random>
 #include <string>
+#include <string_view>
 
 #include "async.h"
 #include "backoff.h"

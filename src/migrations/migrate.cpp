@@ -181,25 +181,18 @@ class MigrationRun {
       if (!computed) co_return MigrationOutcome{fail(computed.failure().code, computed.error())};
       fingerprint_ = *computed;
     }
-    const auto started = std::chrono::steady_clock::now();
-    for (int restarts = 0, lease_waits = 1;; ++restarts) {
+    const auto started = Clock::now();
+    for (int restarts = 0, lease_waits = 0;;) {
       const int code = co_await run_once();
       if (code != kConnectionLost && code != kLeaseBusy) co_return MigrationOutcome{code, applied_};
       conn_.close();  // and with it a session lock
       co_await pooled_lock_.abandon();
       if (code == kLeaseBusy) {
-        --restarts;
-        if (settings_.timeout.count() > 0 && since(started) >= settings_.timeout) {
-          co_return MigrationOutcome{fail(ExitCode::kNotReady,
-                                          fmt::format("the migrations of {} still ran after {}", lease_holder_,
-                                                      format_duration(settings_.timeout)))};
-        }
-        std::uniform_real_distribution<double> unit(0.0, 1.0);
-        if (!co_await sleep_for(next_delay(lease_waits++, Cost::kPolling, config_.backoff, unit(random_))))
-          co_return MigrationOutcome{report_stop(stop_), applied_};
+        if (std::optional<int> ended = co_await wait_for_lease(started, ++lease_waits))
+          co_return MigrationOutcome{*ended, applied_};
         continue;
       }
-      if (restarts + 1 >= kMaxRestarts) {
+      if (++restarts >= kMaxRestarts) {
         co_return MigrationOutcome{
             fail(ExitCode::kNotReady, fmt::format("lost the connection to {} {} times during migrations, last: {}",
                                                   settings_.target, kMaxRestarts, lost_reason_))};
@@ -207,11 +200,24 @@ class MigrationRun {
       log::warn(fmt::format("lost the connection to {} during migrations ({}): waiting for the primary again, then "
                             "starting the migrations over",
                             settings_.target, lost_reason_),
-                {{"restart", restarts + 1}});
+                {{"restart", restarts}});
     }
   }
 
  private:
+  // Another replica's lease said its work still runs: wait a poll's delay before the next try, within
+  // --migrate-timeout (counted from `started`). The exit code to end with, or nullopt to try again.
+  Task<std::optional<int>> wait_for_lease(Clock::time_point started, int waits) {
+    if (settings_.timeout.count() > 0 && since(started) >= settings_.timeout) {
+      co_return fail(ExitCode::kNotReady, fmt::format("the migrations of {} still ran after {}", lease_holder_,
+                                                      format_duration(settings_.timeout)));
+    }
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    if (!co_await sleep_for(next_delay(waits, Cost::kPolling, config_.backoff, unit(random_))))
+      co_return report_stop(stop_);
+    co_return std::nullopt;
+  }
+
   // Connect, read, lock, migrate, release: the whole phase, from the top. kConnectionLost when
   // the connection went away on the way; the caller then starts over.
   Task<int> run_once() {
@@ -281,10 +287,11 @@ class MigrationRun {
     conn_.mark_pooled();
     if (!told_of_pooler_) {
       told_of_pooler_ = true;
-      log::info(fmt::format("the migrations go through a connection pooler at {}: the migration lock is held in a "
-                            "transaction of its own, waiting replicas poll for it, and session settings stay inside "
-                            "each file's transaction",
-                            settings_.target));
+      log::info(
+          fmt::format("the migrations go through a connection pooler at {}: the migration lock is held in a "
+                      "transaction of its own, waiting replicas poll for it, and session settings stay inside "
+                      "each file's transaction",
+                      settings_.target));
     }
     co_return 0;
   }
@@ -390,9 +397,10 @@ class MigrationRun {
       lease_holder_ = lease.holder;
       if (Clock::now() - last_lease_report_ >= kLeaseReportInterval) {
         last_lease_report_ = Clock::now();
-        log::info(fmt::format("holding the migration lock, but the migrations of {} still run (their session was "
-                              "lost, their lease renewed {}s ago): waiting for them",
-                              lease.holder, lease.renewed_ago));
+        log::info(
+            fmt::format("holding the migration lock, but the migrations of {} still run (their session was "
+                        "lost, their lease renewed {}s ago): waiting for them",
+                        lease.holder, lease.renewed_ago));
       }
       co_return kLeaseBusy;
     }

@@ -3,11 +3,10 @@
 #include <charconv>
 
 #include <fmt/format.h>
-
-#include "log.h"
-
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+
+#include "log.h"
 
 namespace pginit {
 namespace {

@@ -57,10 +57,10 @@ class PooledMigrationLock {
   Task<void> stop_renewing();
 
   PgConn conn_;
-  asio::steady_timer renewal_;     ///< the wait between two renewals
-  asio::steady_timer renewed_;     ///< cancelled when renew_lease() returns
-  bool renewing_ = false;          ///< renew_lease() runs
-  bool renewal_in_flight_ = false; ///< its query is on the connection: nobody else may read it
+  asio::steady_timer renewal_;      ///< the wait between two renewals
+  asio::steady_timer renewed_;      ///< cancelled when renew_lease() returns
+  bool renewing_ = false;           ///< renew_lease() runs
+  bool renewal_in_flight_ = false;  ///< its query is on the connection: nobody else may read it
   bool stopping_ = false;
   bool lease_lost_ = false;
 };

@@ -50,8 +50,8 @@ std::optional<std::string> pooler_unsafe_reason(std::string_view statement, bool
   }
   if (!no_transaction) return std::nullopt;
   const bool set = starts_with_word(head, "set");
-  const bool transaction_scoped = head.starts_with("set local ") || head.starts_with("set transaction ") ||
-                                  head.starts_with("set constraints ");
+  const bool transaction_scoped =
+      head.starts_with("set local ") || head.starts_with("set transaction ") || head.starts_with("set constraints ");
   if ((set && !transaction_scoped) || starts_with_word(head, "reset"))
     return "in a no-transaction file each statement may run on another server connection, so a session setting "
            "would not reach the next statement and would stay behind for other clients";

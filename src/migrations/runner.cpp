@@ -124,8 +124,8 @@ class FileRun {
   // (for the blocker look-ups and a cancel on stop), and to end that process's statement should
   // pginit die, as kMigrationSessionSql does for a direct session. nullopt on success.
   Task<std::optional<Run>> begin_pooled() {
-    QueryResult begun = co_await conn_.query(
-        "BEGIN; SET LOCAL client_connection_check_interval = 1000; SELECT pg_backend_pid()");
+    QueryResult begun =
+        co_await conn_.query("BEGIN; SET LOCAL client_connection_check_interval = 1000; SELECT pg_backend_pid()");
     if (!begun.ok()) co_return co_await abandon(*begun.failure, 0);
     const std::string pid = begun.rows.at(0).at(0).value_or("0");
     int server_pid = 0;

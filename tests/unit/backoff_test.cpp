@@ -85,8 +85,9 @@ TEST_CASE("backoff steps: costly failures and alternating reasons never start ov
   }
 }
 
-TEST_CASE("backoff: a pooler that cannot reach its server is tried at most twice a second, even with a small "
-          "--backoff-max") {
+TEST_CASE(
+    "backoff: a pooler that cannot reach its server is tried at most twice a second, even with a small "
+    "--backoff-max") {
   BackoffPolicy policy;
   policy.max = Duration{100};
   for (int attempt : {1, 2, 10, 1000}) {

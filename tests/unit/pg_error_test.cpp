@@ -152,12 +152,14 @@ TEST_CASE("pg_error: PgBouncer's answers for a server it cannot reach are retrie
 }
 
 TEST_CASE("pg_error: a database PgBouncer does not know is a config error (78) at once, a wrong password 77") {
-  Verdict unknown = from_message("connection to server at \"127.0.0.1\", port 6432 failed: FATAL:  no such database: x");
+  Verdict unknown =
+      from_message("connection to server at \"127.0.0.1\", port 6432 failed: FATAL:  no such database: x");
   CHECK_FALSE(unknown.transient);
   CHECK(unknown.exit_code == ExitCode::kConfig);
   CHECK(unknown.reason == "no such database: x; add it to the pooler's [databases] section or fix the database name");
   Verdict password = from_message(
-      "connection to server at \"127.0.0.1\", port 6432 failed: FATAL:  password authentication failed for user \"app\"");
+      "connection to server at \"127.0.0.1\", port 6432 failed: FATAL:  password authentication failed for user "
+      "\"app\"");
   CHECK_FALSE(password.transient);
   CHECK(password.exit_code == ExitCode::kAuth);
 }

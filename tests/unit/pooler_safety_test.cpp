@@ -5,11 +5,11 @@
 using namespace pginit;
 
 TEST_CASE("pooler safety: ordinary DDL and DML pass in both kinds of file") {
-  for (const char* statement :
-       {"CREATE TABLE t (id int)", "CREATE INDEX CONCURRENTLY i ON t (id)", "INSERT INTO t VALUES (1)",
-        "SELECT pg_advisory_xact_lock(1)", "SET LOCAL lock_timeout = '1s'", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
-        "SET CONSTRAINTS ALL DEFERRED", "CREATE TEMP TABLE scratch (x int) ON COMMIT DROP", "settings_table_stays",
-        "SELECT 'SET search_path = x'", "PREPARE TRANSACTION 'x'"}) {
+  for (const char* statement : {"CREATE TABLE t (id int)", "CREATE INDEX CONCURRENTLY i ON t (id)",
+                                "INSERT INTO t VALUES (1)", "SELECT pg_advisory_xact_lock(1)",
+                                "SET LOCAL lock_timeout = '1s'", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+                                "SET CONSTRAINTS ALL DEFERRED", "CREATE TEMP TABLE scratch (x int) ON COMMIT DROP",
+                                "settings_table_stays", "SELECT 'SET search_path = x'", "PREPARE TRANSACTION 'x'"}) {
     CAPTURE(statement);
     CHECK_FALSE(pooler_unsafe_reason(statement, false));
     CHECK_FALSE(pooler_unsafe_reason(statement, true));
@@ -34,18 +34,19 @@ TEST_CASE("pooler safety: session state that outlives a transaction is refused i
     const char* statement;
     const char* reason;
   };
-  for (Case c : {Case{"SELECT pg_advisory_lock(42)",
-                      "a session-level advisory lock would stay behind on a pooled server connection"},
-                 Case{"select PG_TRY_ADVISORY_LOCK(1, 2)",
-                      "a session-level advisory lock would stay behind on a pooled server connection"},
-                 Case{"LISTEN jobs", "LISTEN would stay behind on a pooled server connection"},
-                 Case{"PREPARE q AS SELECT 1", "a prepared statement would stay behind on a pooled server connection"},
-                 Case{"DECLARE c CURSOR WITH HOLD FOR SELECT 1",
-                      "a WITH HOLD cursor would stay behind on a pooled server connection"},
-                 Case{"CREATE TEMPORARY TABLE scratch (x int)",
-                      "a temporary object would stay behind on a pooled server connection (ON COMMIT DROP would not)"},
-                 Case{"create  temp view v as select 1",
-                      "a temporary object would stay behind on a pooled server connection (ON COMMIT DROP would not)"}}) {
+  for (Case c :
+       {Case{"SELECT pg_advisory_lock(42)",
+             "a session-level advisory lock would stay behind on a pooled server connection"},
+        Case{"select PG_TRY_ADVISORY_LOCK(1, 2)",
+             "a session-level advisory lock would stay behind on a pooled server connection"},
+        Case{"LISTEN jobs", "LISTEN would stay behind on a pooled server connection"},
+        Case{"PREPARE q AS SELECT 1", "a prepared statement would stay behind on a pooled server connection"},
+        Case{"DECLARE c CURSOR WITH HOLD FOR SELECT 1",
+             "a WITH HOLD cursor would stay behind on a pooled server connection"},
+        Case{"CREATE TEMPORARY TABLE scratch (x int)",
+             "a temporary object would stay behind on a pooled server connection (ON COMMIT DROP would not)"},
+        Case{"create  temp view v as select 1",
+             "a temporary object would stay behind on a pooled server connection (ON COMMIT DROP would not)"}}) {
     CAPTURE(c.statement);
     for (bool no_transaction : {false, true}) {
       auto reason = pooler_unsafe_reason(c.statement, no_transaction);
