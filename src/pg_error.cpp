@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 
 namespace pginit {
 namespace {
@@ -93,6 +94,20 @@ bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
 
+// The verdict of the first pattern found in `text` (lower case), its reason the message's own,
+// after `prefix`, or followed by the pattern's hint.
+template <std::size_t N>
+std::optional<Verdict> first_match(const std::array<Pattern, N>& patterns, const std::string& text,
+                                   const std::string& reason, std::string_view prefix) {
+  for (const Pattern& pattern : patterns) {
+    if (!contains(text, pattern.needle)) continue;
+    Verdict verdict = pattern.verdict;
+    verdict.reason = pattern.hint.empty() ? std::string(prefix) + reason : reason + "; " + std::string(pattern.hint);
+    return verdict;
+  }
+  return std::nullopt;
+}
+
 std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -146,27 +161,14 @@ Verdict classify_failure(std::string_view sqlstate, std::string_view message) {
   if (reason.empty()) reason = "unknown error";
   const std::string text = lower(message);
   if (sqlstate.empty() || sqlstate == "08P01") {
-    for (const Pattern& pattern : kPoolerPatterns) {
-      if (contains(text, pattern.needle)) {
-        Verdict verdict = pattern.verdict;
-        verdict.reason =
-            pattern.hint.empty() ? "the pooler says: " + reason : reason + "; " + std::string(pattern.hint);
-        return verdict;
-      }
-    }
+    if (auto verdict = first_match(kPoolerPatterns, text, reason, "the pooler says: ")) return *verdict;
   }
   if (auto verdict = classify_sqlstate(sqlstate, reason)) return *verdict;
 
   // "database "x" does not exist" vs "role "x" does not exist": both end the same way.
   if (contains(text, "database \"") && contains(text, "does not exist")) return fatal(ExitCode::kConfig, reason);
   if (contains(text, "role \"") && contains(text, "does not exist")) return fatal(ExitCode::kAuth, reason);
-  for (const Pattern& pattern : kMessagePatterns) {
-    if (contains(text, pattern.needle)) {
-      Verdict verdict = pattern.verdict;
-      verdict.reason = pattern.hint.empty() ? reason : reason + "; " + std::string(pattern.hint);
-      return verdict;
-    }
-  }
+  if (auto verdict = first_match(kMessagePatterns, text, reason, "")) return *verdict;
   return transient(Cost::kCostly, reason);
 }
 
