@@ -135,6 +135,7 @@ int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point 
   Supervisor supervisor(io, config->supervision, original_mask, stop);
   SignalSource signals(io, handled_signal_set());
   signals.start([&supervisor](int signo, int) { supervisor.on_signal(signo); });
+  supervisor.serve_signals_from(signals);
 
   int exit_code = static_cast<int>(ExitCode::kSoftware);
   StartupReport report{.started = started};

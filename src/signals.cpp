@@ -1,6 +1,8 @@
 #include "signals.h"
 
+#include <fcntl.h>
 #include <array>
+#include <cerrno>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -210,16 +212,34 @@ void SignalSource::wait_next() {
     ssize_t got = 0;
     do {
       got = ::read(descriptor_.native_handle(), infos.data(), sizeof infos);
-      for (ssize_t i = 0; i < got / static_cast<ssize_t>(sizeof(signalfd_siginfo)); ++i) {
-        const signalfd_siginfo& info = infos[i];
-        // A write of ours to a closed pipe (our log's reader went away) raises SIGPIPE with our own
-        // pid: not for the child, and logging it would write, fail and raise it again, forever.
-        if (info.ssi_signo == SIGPIPE && info.ssi_pid == static_cast<std::uint32_t>(own_pid_)) continue;
-        on_signal_(static_cast<int>(info.ssi_signo), static_cast<int>(info.ssi_pid));
-      }
+      if (got > 0) dispatch(infos.data(), static_cast<std::size_t>(got) / sizeof(signalfd_siginfo));
     } while (got == static_cast<ssize_t>(sizeof infos));
     wait_next();
   });
+}
+
+void SignalSource::dispatch(const signalfd_siginfo* infos, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const signalfd_siginfo& info = infos[i];
+    // A write of ours to a closed pipe (our log's reader went away) raises SIGPIPE with our own
+    // pid: not for the child, and logging it would write, fail and raise it again, forever.
+    if (info.ssi_signo == SIGPIPE && info.ssi_pid == static_cast<std::uint32_t>(own_pid_)) continue;
+    on_signal_(static_cast<int>(info.ssi_signo), static_cast<int>(info.ssi_pid));
+  }
+}
+
+void SignalSource::serve_blocking(const std::function<bool()>& done) {
+  const int fd = descriptor_.native_handle();
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) return;  // the io_context serves instead
+  std::array<signalfd_siginfo, 8> infos{};
+  while (!done()) {
+    const ssize_t got = ::read(fd, infos.data(), sizeof infos);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    dispatch(infos.data(), static_cast<std::size_t>(got) / sizeof(signalfd_siginfo));
+  }
+  fcntl(fd, F_SETFL, flags);
 }
 
 }  // namespace pginit

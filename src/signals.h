@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 
@@ -74,7 +75,15 @@ class SignalSource {
   /// except the SIGPIPE that pginit's own write to a closed pipe raises.
   void start(std::function<void(int signo, int sender_pid)> on_signal);
 
+  /// Reads signals with blocking reads, outside the io_context, and hands each to on_signal until
+  /// `done()`: one system call to wait and nothing between it and the handler, as dumb-init's
+  /// sigwait loop. Only while nothing but signals can need pginit (the app runs, no timer armed);
+  /// the io_context's wait on the signalfd stays armed for afterwards.
+  void serve_blocking(const std::function<bool()>& done);
+
  private:
+  /// Hands every signal in `infos` to on_signal_, less the SIGPIPE of pginit's own writes.
+  void dispatch(const signalfd_siginfo* infos, std::size_t count);
   void wait_next();
   asio::posix::stream_descriptor descriptor_;
   int own_pid_;

@@ -110,6 +110,12 @@ Task<int> Supervisor::run(const std::vector<std::string>& argv, ChildRole role, 
   }
 
   child_exited_.expires_at(asio::steady_timer::time_point::max());
+  // Once the app runs, pginit has nothing else to do: a signal then costs one blocking read and
+  // one kill, as under dumb-init, instead of a trip through the reactor. With --grace a timer may
+  // be needed, and the migrate command runs while a stop request must reach the phases: both stay
+  // on the io_context.
+  if (role == ChildRole::kApp && !settings_.grace && signals_ != nullptr)
+    signals_->serve_blocking([this] { return child_->wait_status.has_value(); });
   while (!child_->wait_status) {
     // Woken by reap_children() cancelling the timer; a stop request also aborts the wait, but the
     // child is what we wait for (the request was forwarded to it).

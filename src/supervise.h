@@ -11,6 +11,7 @@
 
 #include "async.h"
 #include "config.h"
+#include "signals.h"
 #include "startup.h"
 #include "stop.h"
 
@@ -35,6 +36,10 @@ class Supervisor {
   /// start is logged as the one summary line of the start-up ("started the app after 1.4s (…)").
   Task<int> run(const std::vector<std::string>& argv, ChildRole role, const StartupReport* report = nullptr);
 
+  /// The source of on_signal(): while the app runs and no --grace timer can be needed, run() reads
+  /// its signals directly (SignalSource::serve_blocking) instead of through the io_context.
+  void serve_signals_from(SignalSource& signals) { signals_ = &signals; }
+
  private:
   struct RunningChild {
     pid_t pid;
@@ -54,6 +59,7 @@ class Supervisor {
   asio::steady_timer child_exited_;  // never expires: cancelled to wake run() when the child is reaped
   asio::steady_timer grace_timer_;
   bool grace_started_ = false;
+  SignalSource* signals_ = nullptr;
 };
 
 }  // namespace pginit
