@@ -2,7 +2,7 @@
 """Runs the benchmarks (all, or those named), prints their tables and, for a full run of all of them,
 writes bench/results.md and README's Benchmarks section from it.
   bench.py --readme-only rewrites README's summary from bench/results.md.
-  bench.py [--quick] [wait_lag check start exec signals idle sizes many_files replicas fingerprint gitlab pooler]"""
+  bench.py [--quick] [wait_lag check start exec signals idle sizes many_files replicas fingerprint gitlab pooler herd]"""
 import datetime
 import os
 import platform
@@ -12,6 +12,7 @@ import sys
 import tempfile
 
 import common
+import herd
 import migrations
 import pooler
 import resources
@@ -40,6 +41,7 @@ def benchmarks(server, directory, plot):
         "fingerprint": lambda: migrations.fingerprint_skip(server),
         "gitlab": lambda: migrations.gitlab_schema(server, directory),
         "pooler": lambda: pooler.run(server, directory),
+        "herd": lambda: herd.run(directory),
     }
 
 

@@ -11,6 +11,13 @@ Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double 
     const auto span = static_cast<double>((policy.pooler_max - policy.pooler_min).count());
     return policy.pooler_min + Duration{static_cast<Duration::rep>(unit * std::max(span, 0.0))};
   }
+  if (cost == Cost::kFull) {
+    const double unit = std::clamp(random_unit, 0.0, 1.0);
+    const double window = std::min(static_cast<double>(policy.full_window.count()) *
+                                       std::ldexp(1.0, std::clamp(attempt - 1, 0, 20)),
+                                   static_cast<double>(std::max(policy.max, policy.full_window).count()));
+    return Duration{static_cast<Duration::rep>(std::max(unit * window, static_cast<double>(policy.min.count())))};
+  }
   Duration cap = policy.max;
   if (cost == Cost::kRefused)
     cap = std::min(cap, attempt <= policy.refused_quick_steps ? policy.refused_max : policy.cheap_max);

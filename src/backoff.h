@@ -12,6 +12,8 @@ enum class Cost {
   kCheap,    ///< server starting up or shutting down: each try costs it a short-lived process
   kPolling,  ///< a healthy server answered "not yet" (lock busy, ready-sql false): poll calmly
   kCostly,   ///< too many connections, timeouts, DNS: back off up to --backoff-max
+  kFull,     ///< too many connections: the replicas refused together would be refused together
+             ///< again, so each waits a random point of a window (full jitter) that doubles
   kPooler,   ///< a pooler (PgBouncer) answered for a server it cannot reach: each try is a full
              ///< login to a single-threaded pooler, which itself retries the server only every
              ///< server_login_retry, so trying more often than twice a second gains nothing
@@ -24,6 +26,7 @@ struct BackoffPolicy {
   int refused_quick_steps = 500;  ///< refusals retried that soon (7-10 s), then at cheap_max: a long outage
   Duration cheap_max{50};         ///< cap for Cost::kCheap
   Duration polling_max{500};      ///< cap for Cost::kPolling
+  Duration full_window{1000};     ///< Cost::kFull's first window, doubled each time, up to max
   Duration pooler_min{500};       ///< floor for Cost::kPooler, whatever --backoff-max says
   Duration pooler_max{1000};      ///< cap for Cost::kPooler
 };
@@ -32,6 +35,8 @@ struct BackoffPolicy {
 /// Exponential (min * 2^(attempt-1)) capped per cost and by policy.max, with "equal jitter":
 /// the result lies in [cap/2, cap], `random_unit` in [0, 1) picking the point. Never below
 /// policy.min unless policy.max is. Cost::kPooler lies in [pooler_min, pooler_max] always.
+/// Cost::kFull lies anywhere in [min, window] (full jitter), the window full_window * 2^(attempt-1)
+/// up to max(policy.max, full_window): a herd refused at once spreads over the window.
 Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double random_unit);
 
 /// The step (the `attempt` of next_delay) for the delay after each failed attempt. It counts up,

@@ -229,6 +229,22 @@ const std::array kOptions{
                                             return std::nullopt;
                                           },
                "how often a file that hit --ddl-lock-timeout runs again before it fails (65)", "10"},
+    OptionSpec{"spare-connections", "N", true,
+               [](Draft& d,
+                  std::string_view v) -> std::
+                                          optional<Failure> {
+                                            int spare = 0;
+                                            auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), spare);
+                                            if (error != std::errc{} || end != v.data() + v.size() || spare < 0)
+                                              return usage_error(fmt::format(
+                                                  "--spare-connections: expected a count (0 or more), got \"{}\"", v));
+                                            d.config.migrations.spare_connections = spare;
+                                            return std::nullopt;
+                                          },
+               "connection slots that a replica waiting for the migration lock leaves free: with fewer free it "
+               "closes its connection and tries again later, so that running applications keep theirs during "
+               "a deploy; 0: always wait connected",
+               "10"},
     OptionSpec{"migrate-dsn", "DSN", true,
                [](Draft& d, std::string_view v) -> std::
                                                     optional<Failure> {

@@ -63,9 +63,9 @@ const std::array kMessagePatterns{
     Pattern{"the database system is shutting down", transient(Cost::kCheap, "the database system is shutting down")},
     Pattern{"connection refused", transient(Cost::kRefused, "connection refused")},
     Pattern{"no such file or directory", transient(Cost::kRefused, "no server socket yet")},
-    Pattern{"too many clients", transient(Cost::kCostly, "too many connections")},
-    Pattern{"too many connections", transient(Cost::kCostly, "too many connections")},
-    Pattern{"remaining connection slots are reserved", transient(Cost::kCostly, "too many connections")},
+    Pattern{"too many clients", transient(Cost::kFull, "too many connections")},
+    Pattern{"too many connections", transient(Cost::kFull, "too many connections")},
+    Pattern{"remaining connection slots are reserved", transient(Cost::kFull, "too many connections")},
     Pattern{"could not translate host name", transient(Cost::kCostly, "host name not (yet) resolvable")},
     Pattern{"temporary failure in name resolution", transient(Cost::kCostly, "host name not (yet) resolvable")},
     Pattern{"name or service not known", transient(Cost::kCostly, "host name not (yet) resolvable")},
@@ -128,7 +128,8 @@ std::optional<Verdict> classify_sqlstate(std::string_view sqlstate, const std::s
   if (sqlstate == "3D000") return fatal(ExitCode::kConfig, reason);
   if (sqlstate == "57P03" || sqlstate == "57P01" || sqlstate == "57P02") return transient(Cost::kCheap, reason);
   if (sql_class == "08") return transient(Cost::kCheap, reason);
-  if (sql_class == "53") return transient(Cost::kCostly, reason);    // 53300 too many connections, 53xxx resources
+  if (sqlstate == "53300") return transient(Cost::kFull, reason);  // too many connections
+  if (sql_class == "53") return transient(Cost::kCostly, reason);   // 53xxx: out of resources
   if (sqlstate == "57014") return transient(Cost::kCostly, reason);  // statement timeout / cancelled
   if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") return transient(Cost::kPolling, reason);
   // The ready-sql may name things another service has not created yet: keep waiting.

@@ -1,5 +1,7 @@
 #include "migrations/lock.h"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "log.h"
@@ -83,13 +85,17 @@ std::string lock_channel(std::int64_t key) {
   return fmt::format("pginit_lock_{}", key);
 }
 
-Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout,
-                                         const BackoffPolicy& backoff) {
+Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout, const BackoffPolicy& backoff,
+                                         int spare_connections) {
   LockWait wait(key, timeout, backoff);
   bool listening = false;
   for (int attempt = 1;; ++attempt) {
     const QueryParams params{std::to_string(key)};
-    QueryResult tried = co_await conn.query("SELECT pg_try_advisory_lock($1::bigint)", params);
+    QueryResult tried = co_await conn.query(
+        "SELECT pg_try_advisory_lock($1::bigint), current_setting('max_connections')::int - "
+        "current_setting('superuser_reserved_connections')::int - "
+        "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+        params);
     if (!tried.ok()) co_return interrupted(std::move(tried.failure));
     if (!tried.rows.empty() && tried.rows[0][0] == std::optional<std::string>("t")) {
       if (listening) {
@@ -101,6 +107,16 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
       co_return LockOutcome{LockStatus::kHeld};
     }
     if (wait.timed_out()) co_return LockOutcome{LockStatus::kTimedOut};
+    if (spare_connections > 0 && !tried.rows.empty()) {
+      const std::string free_text = tried.rows[0][1].value_or("0");
+      int free_slots = 0;
+      std::from_chars(free_text.data(), free_text.data() + free_text.size(), free_slots);
+      if (free_slots < spare_connections) {
+        log::debug("the migration lock is busy and the server nearly full: leaving the slot to others",
+                   {{"free_slots", free_slots}, {"spare_connections", spare_connections}});
+        co_return LockOutcome{LockStatus::kYielded};
+      }
+    }
     if (!listening) {
       // The holder's release notifies: a waiter starts the moment the lock is free instead of
       // at its next poll. Then try once more, as the lock may have gone before the LISTEN.

@@ -13,7 +13,9 @@
 
 namespace pginit {
 
-enum class LockStatus { kHeld, kTimedOut, kStopped, kFailed };
+/// kYielded: the lock was busy and the server has fewer free connection slots than the waiter must
+/// leave spare: the caller closes its connection and tries again later.
+enum class LockStatus { kHeld, kTimedOut, kStopped, kFailed, kYielded };
 
 struct LockOutcome {
   LockStatus status = LockStatus::kFailed;
@@ -25,9 +27,12 @@ struct LockOutcome {
 /// lock_channel(key)), and after a backoff in case the holder dies without releasing. Never
 /// pg_advisory_lock: a session blocked there holds a snapshot, and the holder's CREATE INDEX
 /// CONCURRENTLY would wait for it forever; an idle LISTEN holds none. While waiting, logs which
-/// session holds the lock (pid, application_name).
+/// session holds the lock (pid, application_name). A waiter holds a server connection: while
+/// fewer than `spare_connections` slots are free besides it (max_connections less the superuser's
+/// reserve less every client backend), it gives up waiting (kYielded), so that a running
+/// application keeps its connections during a deploy.
 Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout,
-                                         const BackoffPolicy& backoff);
+                                         const BackoffPolicy& backoff, int spare_connections);
 
 /// The waiting side that both kinds of lock share: the clock against `timeout` (0 = none), who
 /// holds the lock (logged at most every 5 s), and the delay before the next try.

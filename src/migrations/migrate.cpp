@@ -30,6 +30,8 @@ constexpr int kMigrationFailed = static_cast<int>(ExitCode::kMigrationFailed);
 // another replica's lease says its migrations still run, so the phase starts over after a while.
 constexpr int kConnectionLost = -1;
 constexpr int kLeaseBusy = -2;
+// Not an exit code either: the lock was busy and the server nearly full; the waiter left its slot.
+constexpr int kYielded = -3;
 // A file that loses the connection this often in a row probably brings the server down itself.
 constexpr int kMaxLossesPerFile = 3;
 // A server that keeps going away: give up after this many fresh starts (exit 69).
@@ -182,13 +184,13 @@ class MigrationRun {
       fingerprint_ = *computed;
     }
     const auto started = Clock::now();
-    for (int restarts = 0, lease_waits = 0;;) {
+    for (int restarts = 0, waits = 0;;) {
       const int code = co_await run_once();
-      if (code != kConnectionLost && code != kLeaseBusy) co_return MigrationOutcome{code, applied_};
-      conn_.close();  // and with it a session lock
+      if (code != kConnectionLost && code != kLeaseBusy && code != kYielded) co_return MigrationOutcome{code, applied_};
+      conn_.close();  // and with it a session lock, or the slot a waiter held
       co_await pooled_lock_.abandon();
-      if (code == kLeaseBusy) {
-        if (std::optional<int> ended = co_await wait_for_lease(started, ++lease_waits))
+      if (code == kLeaseBusy || code == kYielded) {
+        if (std::optional<int> ended = co_await try_again_later(started, ++waits, code == kYielded))
           co_return MigrationOutcome{*ended, applied_};
         continue;
       }
@@ -205,16 +207,20 @@ class MigrationRun {
   }
 
  private:
-  // Another replica's lease said its work still runs: wait a poll's delay before the next try, within
+  // Another replica's lease said its work still runs, or the lock was busy and the server nearly
+  // full: try again after a while (spread over a doubling window when the server is full), within
   // --migrate-timeout (counted from `started`). The exit code to end with, or nullopt to try again.
-  Task<std::optional<int>> wait_for_lease(Clock::time_point started, int waits) {
+  Task<std::optional<int>> try_again_later(Clock::time_point started, int waits, bool server_full) {
     if (settings_.timeout.count() > 0 && since(started) >= settings_.timeout) {
-      co_return fail(ExitCode::kNotReady, fmt::format("the migrations of {} still ran after {}", lease_holder_,
-                                                      format_duration(settings_.timeout)));
+      co_return fail(ExitCode::kNotReady, server_full
+                                              ? fmt::format("could not take the migration lock (key {}) within {}",
+                                                            lock_key_, format_duration(settings_.timeout))
+                                              : fmt::format("the migrations of {} still ran after {}", lease_holder_,
+                                                            format_duration(settings_.timeout)));
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    if (!co_await sleep_for(next_delay(waits, Cost::kPolling, config_.backoff, unit(random_))))
-      co_return report_stop(stop_);
+    const Cost cost = server_full ? Cost::kFull : Cost::kPolling;
+    if (!co_await sleep_for(next_delay(waits, cost, config_.backoff, unit(random_)))) co_return report_stop(stop_);
     co_return std::nullopt;
   }
 
@@ -365,7 +371,8 @@ class MigrationRun {
       locked = co_await pooled_lock_.acquire(settings_.conn_params, config_.connect_timeout, lock_key_,
                                              settings_.timeout, config_.backoff, conn_);
     else
-      locked = co_await acquire_migration_lock(conn_, lock_key_, settings_.timeout, config_.backoff);
+      locked = co_await acquire_migration_lock(conn_, lock_key_, settings_.timeout, config_.backoff,
+                                               settings_.spare_connections);
     switch (locked.status) {
       case LockStatus::kHeld:
         if (!conn_.pooled()) co_return 0;
@@ -375,6 +382,8 @@ class MigrationRun {
       case LockStatus::kTimedOut:
         co_return fail(ExitCode::kNotReady, fmt::format("could not take the migration lock (key {}) within {}",
                                                         lock_key_, format_duration(settings_.timeout)));
+      case LockStatus::kYielded:
+        co_return kYielded;
       case LockStatus::kFailed:
         break;
     }

@@ -7,7 +7,7 @@ import textwrap
 import time
 
 from conftest import APP_PASSWORD, finish, run_pginit, start_pginit
-from pgserver import PG_BIN
+from pgserver import PG_BIN, running_server
 
 LOCK_WAIT = ["--migrate-timeout", "60s"]
 
@@ -388,6 +388,38 @@ def test_concurrent_indexes_while_another_replica_waits_for_the_lock(pg, fresh_d
     assert pg.psql("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                    "WHERE c.relname IN ('items_id', 'items_name') AND i.indisvalid", db=fresh_db) == "2"
     assert pg.psql("SELECT item_label(7)", db=fresh_db) == "item;7;"
+
+
+def test_waiters_leave_spare_connection_slots_to_running_applications(tmp_path):
+    """max_connections = 10 (7 for app roles): with --spare-connections 5, one waiter may wait connected
+    (LISTEN); the others close their connection and try again later. All migrate once the lock is free."""
+    with running_server(extra_conf="max_connections = 10\n") as small:
+        db = small.new_database()
+        migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
+        holder = psql_session(small, db)
+        try:
+            holder.stdin.write("SELECT pg_advisory_lock(4343);\nSELECT 'held';\n")
+            assert holder.stdout.readline().strip() == ""
+            assert holder.stdout.readline().strip() == "held"
+            waiters = [start_pginit(["--dsn", small.dsn(db=db), "--migrations", str(migrations), "--lock-key", "4343",
+                                     "--spare-connections", "5", "--migrate-timeout", "60s", "--log-level", "debug"])
+                       for _ in range(4)]
+            listening_seen = 0
+            deadline = time.monotonic() + 4
+            while time.monotonic() < deadline:
+                listening = int(small.psql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'app' "
+                                           "AND query LIKE 'LISTEN%' AND state = 'idle'"))
+                listening_seen = max(listening_seen, listening)
+                time.sleep(0.05)
+            holder.communicate("SELECT pg_advisory_unlock(4343);\n", timeout=10)
+            results = [finish(waiter, timeout=60) for waiter in waiters]
+        finally:
+            holder.kill()
+        assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+        assert listening_seen <= 1, f"{listening_seen} waiters held a slot"
+        yielded = [r for r in results if "leaving the slot to others" in r.stderr]
+        assert len(yielded) >= 2
+        assert [row[0] for row in history(small, db)] == ["1"]
 
 
 def psql_session(pg, db):

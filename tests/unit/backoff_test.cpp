@@ -101,3 +101,13 @@ TEST_CASE(
   }
   CHECK(policy.pooler_min >= Duration{500});
 }
+
+TEST_CASE("backoff: a full server's refusals are spread over a window that doubles (full jitter)") {
+  BackoffPolicy policy;
+  // The whole first window is used, from --backoff-min up: a herd refused together does not come back together.
+  CHECK(next_delay(1, Cost::kFull, policy, 0.0) == policy.min);
+  CHECK(next_delay(1, Cost::kFull, policy, 0.5) == policy.full_window / 2);
+  CHECK(next_delay(1, Cost::kFull, policy, 1.0) == policy.full_window);
+  CHECK(next_delay(2, Cost::kFull, policy, 1.0) == 2 * policy.full_window);
+  CHECK(next_delay(30, Cost::kFull, policy, 1.0) == std::max(policy.max, policy.full_window));
+}

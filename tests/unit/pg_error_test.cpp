@@ -24,10 +24,10 @@ TEST_CASE("pg_error: transient connection failures are retried") {
         Case{"connection to server at \"db\", port 5432 failed: FATAL:  the database system is shutting down",
              Cost::kCheap},
         Case{"connection to server at \"db\", port 5432 failed: FATAL:  sorry, too many clients already",
-             Cost::kCostly},
+             Cost::kFull},
         Case{"connection to server at \"db\", port 5432 failed: FATAL:  remaining connection slots are reserved for "
              "non-replication superuser connections",
-             Cost::kCostly},
+             Cost::kFull},
         Case{"could not translate host name \"db\" to address: Name or service not known", Cost::kCostly},
         Case{"could not translate host name \"db\" to address: Temporary failure in name resolution", Cost::kCostly},
         Case{"connection to server at \"10.1.1.1\", port 5432 failed: No route to host", Cost::kCostly},
@@ -103,7 +103,8 @@ TEST_CASE("pg_error: SQLSTATE decides when the server sent one") {
   CHECK(classify_failure("57P03", "x").transient);
   CHECK(classify_failure("57P03", "x").cost == Cost::kCheap);
   CHECK(classify_failure("53300", "x").transient);
-  CHECK(classify_failure("53300", "x").cost == Cost::kCostly);
+  CHECK(classify_failure("53300", "x").cost == Cost::kFull);
+  CHECK(classify_failure("53200", "out of memory").cost == Cost::kCostly);
   CHECK(classify_failure("08006", "x").transient);
   CHECK(classify_failure("42P01", "relation \"t\" does not exist").transient);  // waiting for another service
   CHECK_FALSE(classify_failure("42601", "syntax error at or near \"SELEC\"").transient);
