@@ -94,47 +94,50 @@ def applications(server, db):
 
 def run(directory):
     pginit = common.pginit_builds()[0][1]
+    before = os.environ.get("PGINIT_BEFORE")  # the build before issue 19, measured in the same run
+    builds = [("pginit", pginit)] + ([("pginit before", before)] if before and os.path.exists(before) else [])
     herds = (5, 20) if common.QUICK else (30, 300)
     migrations = os.path.join(directory, "herd", "m")
     everything = write_files(migrations)
     server = PgServer(extra_conf=f"max_connections = {MAX_CONNECTIONS}\nlog_connections = on\n")
     server.start()
+    env = dict(superuser_env(), PGPASSWORD=APP_PASSWORD)
     rows, goals, timelines = [], [], {}
+
+    def dsn(db):
+        return f"postgres://app:{APP_PASSWORD}@127.0.0.1:{server.port}/{db}"
+
+    def row(name, argv_for, replicas, alone="-"):
+        db = server.new_database()
+        ends, codes, peak, too_many, attempts = deploy(server, [argv_for(db)] * replicas, env)
+        timelines[name] = ends
+        applied = applications(server, db)
+        rows.append([name, f"{ends[-1]:.2f}", alone, peak, too_many, f"{too_many / replicas:.1f}", attempts, applied,
+                     ", ".join(f"{c}: {codes.count(c)}" for c in sorted(set(codes)))])
+        return ends[-1], too_many, applied
+
     try:
-        env = dict(superuser_env(), PGPASSWORD=APP_PASSWORD)
-
-        def dsn(db):
-            return f"postgres://app:{APP_PASSWORD}@127.0.0.1:{server.port}/{db}"
-
-        alone_db = server.new_database()
         started = time.monotonic()
-        subprocess.run([pginit, "--quiet", "--dsn", dsn(alone_db), "--migrations", migrations], check=True)
+        subprocess.run([pginit, "--quiet", "--dsn", dsn(server.new_database()), "--migrations", migrations],
+                       check=True)
         alone = time.monotonic() - started
         for replicas in herds:
-            db = server.new_database()
-            argv = [pginit, "--quiet", "--dsn", dsn(db), "--migrations", migrations, "--timeout", "300s", "--",
-                    "true"]
-            ends, codes, peak, too_many, attempts = deploy(server, [argv] * replicas, env)
-            timelines[f"{replicas} × pginit"] = ends
-            applied = applications(server, db)
-            rows.append([f"{replicas} × pginit", f"{ends[-1]:.2f}", f"{alone:.2f}", peak, too_many,
-                         f"{too_many / replicas:.1f}", attempts, applied,
-                         ", ".join(f"{c}: {codes.count(c)}" for c in sorted(set(codes)))])
-            if replicas == herds[-1]:
-                goals.append((f"{replicas} replicas: last app up ≤ migration time + 2 s", ends[-1] <= alone + 2,
-                              f"{ends[-1]:.2f} s vs {alone:.2f} s + 2 s"))
-                goals.append((f"{replicas} replicas: ≤ 1 \"too many clients\" line per replica",
-                              too_many <= replicas, f"{too_many / replicas:.2f} per replica"))
-                goals.append((f"{replicas} replicas: each file once", applied == f"{FILES} in {FILES}",
-                              applied))
-            psql_db = server.new_database()
-            loop = (f"until {PSQL} -X -q -h 127.0.0.1 -p {server.port} -U app -d {psql_db} -c 'SELECT 1' "
-                    f">/dev/null 2>&1; do sleep 1; done; {PSQL} -X -q -h 127.0.0.1 -p {server.port} -U app -d {psql_db} "
-                    f"-f {everything} >/dev/null 2>&1; true")
-            ends, codes, peak, too_many, attempts = deploy(server, [["sh", "-c", loop]] * replicas, env)
-            timelines[f"{replicas} × psql loop"] = ends
-            rows.append([f"{replicas} × the psql loop", f"{ends[-1]:.2f}", "-", peak, too_many,
-                         f"{too_many / replicas:.1f}", attempts, applications(server, psql_db), "-"])
+            for label, binary in builds:
+                last, too_many, applied = row(
+                    f"{replicas} × {label}", lambda db, binary=binary: [
+                        binary, "--quiet", "--dsn", dsn(db), "--migrations", migrations, "--timeout", "300s", "--",
+                        "true"], replicas, f"{alone:.2f}")
+                if binary == pginit and replicas == herds[-1]:
+                    goals.append((f"{replicas} replicas: last app up ≤ migration time + 2 s", last <= alone + 2,
+                                  f"{last:.2f} s vs {alone:.2f} s + 2 s"))
+                    goals.append((f"{replicas} replicas: ≤ 1 \"too many clients\" line per replica",
+                                  too_many <= replicas, f"{too_many / replicas:.2f} per replica"))
+                    goals.append((f"{replicas} replicas: each file once", applied == f"{FILES} in {FILES}",
+                                  applied))
+            row(f"{replicas} × the psql loop", lambda db: ["sh", "-c", (
+                f"until {PSQL} -X -q -h 127.0.0.1 -p {server.port} -U app -d {db} -c 'SELECT 1' >/dev/null 2>&1; "
+                f"do sleep 1; done; {PSQL} -X -q -h 127.0.0.1 -p {server.port} -U app -d {db} -f {everything} "
+                ">/dev/null 2>&1; true")], replicas)
     finally:
         server.destroy()
     section = Section("herd", f"13. A deploy as the database sees it: replicas started at once, max_connections = "
@@ -143,6 +146,9 @@ def run(directory):
                              "\"too many clients\" lines", "per replica", "connection attempts",
                              "applied (rows in distinct files)", "exit codes"], rows))
     section.goals.extend(goals)
+    section.notes.append("Peak connections: the most sessions of the app role seen at once (sampled every 10 ms); "
+                         "a waiter leaves --spare-connections (10) slots free. Connection attempts: the server's "
+                         "log_connections lines, the sampler's own one included.")
     if not common.QUICK:
         plot(timelines)
         section.notes.append("When each replica's app started: [herd.png](herd.png).")
