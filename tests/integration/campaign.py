@@ -226,11 +226,19 @@ class ThroughPgBouncer(Direct):
         self.databases[db] = (db, "transaction")
         if self.bouncer:
             self.bouncer.destroy()
-        # Settings as a production pool keeps them, short enough for a round.
-        self.bouncer = PgBouncer(self.server, self.databases, pool_size=4, settings={"server_login_retry": 1},
-                                 prefix=self.prefix)
-        self.bouncer.start()
-        return db
+        # Settings as a production pool keeps them, short enough for a round. The port is free on the host;
+        # in the namespace a client's ephemeral port may hold it: then another port.
+        for _ in range(5):
+            self.bouncer = PgBouncer(self.server, self.databases, pool_size=4, settings={"server_login_retry": 1},
+                                     prefix=self.prefix)
+            try:
+                self.bouncer.start()
+                return db
+            except RuntimeError as error:
+                self.bouncer.destroy()
+                if "Address already in use" not in str(error):
+                    raise
+        raise RuntimeError("no free port for PgBouncer in the namespace")
 
     def port(self):
         return self.bouncer.port
