@@ -74,12 +74,13 @@ def deploy(server, argvs, env):
     sampler = PeakSampler(server)
     sampler.start()
     started = time.monotonic()
-    procs = {subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env).pid: None
-             for argv in argvs}
+    # The Popen objects stay alive: a collected one is reaped by the next Popen, behind os.wait's back.
+    procs = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) for argv in argvs]
+    pids = {proc.pid for proc in procs}
     ends, codes = [], []
-    while len(ends) < len(procs):
+    while len(ends) < len(pids):
         pid, status = os.wait()
-        if pid in procs:
+        if pid in pids:
             ends.append(time.monotonic() - started)
             codes.append(os.waitstatus_to_exitcode(status))
     sampler.stop()
