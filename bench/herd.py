@@ -148,7 +148,7 @@ def run(directory):
                              "applied (rows in distinct files)", "exit codes"], rows))
     section.goals.extend(goals)
     section.notes.append("Peak connections: the most sessions of the app role seen at once (sampled every 10 ms); "
-                         "a waiter leaves --spare-connections (10) slots free. Connection attempts: the server's "
+                         "waiters stay connected (--spare-connections 0, the default). Connection attempts: the server's "
                          "log_connections lines, the sampler's own one included.")
     if not common.QUICK:
         plot(timelines)

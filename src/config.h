@@ -28,7 +28,7 @@ struct MigrationSettings {
   Duration timeout{0};                             ///< --migrate-timeout, 0 = no limit
   Duration ddl_lock_timeout{5000};                 ///< --ddl-lock-timeout, 0 = off
   int ddl_lock_retries = 10;                       ///< --ddl-lock-retries
-  int spare_connections = 10;                      ///< --spare-connections: slots a waiter leaves free
+  int spare_connections = 0;                       ///< --spare-connections: slots a waiter leaves free
   bool allow_changed = false, strict_order = false, force = false;
   bool dry_run = false, status = false;
   ConnParams conn_params;  ///< --migrate-dsn, else the wait's params; with TCP keepalive defaults

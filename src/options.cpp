@@ -244,7 +244,7 @@ const std::array kOptions{
                "connection slots that a replica waiting for the migration lock leaves free: with fewer free it "
                "closes its connection and tries again later, so that running applications keep theirs during "
                "a deploy; 0: always wait connected",
-               "10"},
+               "0"},
     OptionSpec{"migrate-dsn", "DSN", true,
                [](Draft& d, std::string_view v) -> std::
                                                     optional<Failure> {
