@@ -18,6 +18,15 @@ std::optional<Failure> set_duration(Duration& target, std::string_view option, s
   return std::nullopt;
 }
 
+std::optional<Failure> set_count(int& target, std::string_view option, std::string_view value) {
+  int count = 0;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), count);
+  if (error != std::errc{} || end != value.data() + value.size() || count < 0)
+    return usage_error(fmt::format("--{}: expected a count (0 or more), got \"{}\"", option, value));
+  target = count;
+  return std::nullopt;
+}
+
 template <class T>
 std::optional<Failure> set_parsed(T& target, const Result<T>& parsed) {
   if (!parsed) return parsed.failure();
@@ -216,35 +225,19 @@ const std::array kOptions{
                },
                "in a transactional file, wait at most DUR for each lock, then roll back and retry the file; 0 = off",
                "5s"},
-    OptionSpec{"ddl-lock-retries", "N", true,
-               [](Draft& d,
-                  std::string_view v) -> std::
-                                          optional<Failure> {
-                                            int retries = 0;
-                                            auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), retries);
-                                            if (error != std::errc{} || end != v.data() + v.size() || retries < 0)
-                                              return usage_error(fmt::format(
-                                                  "--ddl-lock-retries: expected a count (0 or more), got \"{}\"", v));
-                                            d.config.migrations.ddl_lock_retries = retries;
-                                            return std::nullopt;
-                                          },
-               "how often a file that hit --ddl-lock-timeout runs again before it fails (65)", "10"},
-    OptionSpec{"spare-connections", "N", true,
-               [](Draft& d,
-                  std::string_view v) -> std::
-                                          optional<Failure> {
-                                            int spare = 0;
-                                            auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), spare);
-                                            if (error != std::errc{} || end != v.data() + v.size() || spare < 0)
-                                              return usage_error(fmt::format(
-                                                  "--spare-connections: expected a count (0 or more), got \"{}\"", v));
-                                            d.config.migrations.spare_connections = spare;
-                                            return std::nullopt;
-                                          },
-               "connection slots that a replica waiting for the migration lock leaves free: with fewer free it "
-               "closes its connection and tries again later, so that running applications keep theirs during "
-               "a deploy; 0: always wait connected",
-               "0"},
+    OptionSpec{
+        "ddl-lock-retries", "N", true,
+        [](Draft& d,
+           std::string_view v) { return set_count(d.config.migrations.ddl_lock_retries, "ddl-lock-retries", v); },
+        "how often a file that hit --ddl-lock-timeout runs again before it fails (65)", "10"},
+    OptionSpec{
+        "spare-connections", "N", true,
+        [](Draft& d,
+           std::string_view v) { return set_count(d.config.migrations.spare_connections, "spare-connections", v); },
+        "connection slots that a replica waiting for the migration lock leaves free: with fewer free it "
+        "closes its connection and tries again later, so that running applications keep theirs during "
+        "a deploy; 0: always wait connected",
+        "0"},
     OptionSpec{"migrate-dsn", "DSN", true,
                [](Draft& d, std::string_view v) -> std::
                                                     optional<Failure> {
