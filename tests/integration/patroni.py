@@ -196,7 +196,13 @@ class PatroniCluster:
         return f"postgres://app:{APP_PASSWORD}@127.0.0.1:{self.pg_ports[n]}/{db}"
 
     def new_database(self, name):
-        self.psql(f"CREATE DATABASE {name} OWNER app", db="postgres")
+        """CREATE DATABASE on the leader, tried again while the cluster is busy (a psql that timed out
+        returns None rather than raising: without this a missing database would show up much later)."""
+        deadline = time.monotonic() + 60
+        while self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'", db="postgres") != "1":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"patroni cluster: could not create database {name}; see {self.dir}")
+            self.psql(f"CREATE DATABASE {name} OWNER app", db="postgres")
         return name
 
     # --- faults --------------------------------------------------------------------------------

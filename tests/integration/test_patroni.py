@@ -61,7 +61,9 @@ def test_a_failover_in_the_middle_of_the_migrations(cluster, tmp_path, route, fa
     dsn = cluster.haproxy_dsn(db) if route == "haproxy" else cluster.multi_host_dsn(db)
     cluster.wait_healthy()  # the replicas have caught up with CREATE DATABASE
     proc = start_pginit(["--dsn", dsn, "--migrations", str(migrations), "--timeout", "90s"])
-    wait_until(lambda: applied(cluster, db) >= 30, timeout=60, interval=0.02)
+    # pginit ending early would otherwise show only as a timeout here.
+    wait_until(lambda: applied(cluster, db) >= 30 or proc.poll() is not None, timeout=90, interval=0.02)
+    assert proc.poll() is None, finish(proc)
     old = cluster.leader()
     fault_at = time.monotonic()
     if fault == "switchover":
