@@ -188,10 +188,8 @@ std::string usage_text() {
       "Without COMMAND it exits 0 when done (init-container mode).\n\nOptions (each also read from PGINIT_<NAME>):\n";
   for (const OptionSpec& option : option_table()) {
     std::string left = fmt::format("--{}{}{}", option.name, option.argument.empty() ? "" : " ", option.argument);
-    const bool shows_default =
-        !option.default_value.empty() && option.default_value != "off" && option.default_value != "none";
     text += fmt::format("  {:<32} {}{}\n", left, option.help,
-                        shows_default ? fmt::format(" (default {})", option.default_value) : "");
+                        option.shows_default() ? fmt::format(" (default {})", option.default_value) : "");
   }
   text +=
       "\nExit codes: 0 ready/app's code, 64 usage, 65 migration failed, 69 not ready in time,\n"

@@ -26,6 +26,11 @@ struct OptionSpec {
   Apply apply;
   std::string_view help;           ///< one sentence, plain text: --help, the man page and docs/reference.md
   std::string_view default_value;  ///< as shown in the reference; "" when there is none to show
+
+  /// Whether a default is worth saying ("off" and "none" go without saying).
+  bool shows_default() const {
+    return !default_value.empty() && default_value != "off" && default_value != "none";
+  }
 };
 
 /// Every option, in --help's order.

@@ -37,10 +37,6 @@ std::string markdown_cell(std::string_view text) {
   return out;
 }
 
-bool shows_default(const OptionSpec& option) {
-  return !option.default_value.empty() && option.default_value != "off" && option.default_value != "none";
-}
-
 constexpr std::string_view kDescription[] = {
     "pginit is the entrypoint of a Postgres-backed container. It waits for Postgres asynchronously (a "
     "non-blocking libpq connection and query, exponential backoff with jitter, a deadline), telling transient "
@@ -82,7 +78,7 @@ std::string man_page(std::string_view version) {
     page += fmt::format(".TP\n\\fB\\-\\-{}\\fR", roff(option.name));
     if (!option.argument.empty()) page += fmt::format(" \\fI{}\\fR", roff(option.argument));
     page += fmt::format("\n{}.", roff(option.help));
-    if (shows_default(option)) page += fmt::format(" Default: {}.", roff(option.default_value));
+    if (option.shows_default()) page += fmt::format(" Default: {}.", roff(option.default_value));
     if (option.from_env) page += fmt::format(" Environment: {}.", roff(environment_variable(option.name)));
     page += "\n";
   }
@@ -128,7 +124,7 @@ std::string markdown_reference() {
         fmt::format("`--{}{}{}`", option.name, option.argument.empty() ? "" : " ", markdown_cell(option.argument));
     text += fmt::format("| {} | {} | {} | {} |\n", flag,
                         option.from_env ? fmt::format("`{}`", environment_variable(option.name)) : "-",
-                        shows_default(option) ? fmt::format("`{}`", markdown_cell(option.default_value))
+                        option.shows_default() ? fmt::format("`{}`", markdown_cell(option.default_value))
                                               : std::string(option.default_value.empty() ? "" : option.default_value),
                         markdown_cell(option.help));
   }
