@@ -28,9 +28,7 @@ struct OptionSpec {
   std::string_view default_value;  ///< as shown in the reference; "" when there is none to show
 
   /// Whether a default is worth saying ("off" and "none" go without saying).
-  bool shows_default() const {
-    return !default_value.empty() && default_value != "off" && default_value != "none";
-  }
+  bool shows_default() const { return !default_value.empty() && default_value != "off" && default_value != "none"; }
 };
 
 /// Every option, in --help's order.
