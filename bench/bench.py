@@ -2,7 +2,7 @@
 """Runs the benchmarks (all, or those named), prints their tables and, for a full run of all of them,
 writes bench/results.md and README's Benchmarks section from it.
   bench.py --readme-only rewrites README's summary from bench/results.md.
-  bench.py [--quick] [wait_lag check start exec signals idle sizes many_files replicas fingerprint gitlab pooler herd]"""
+  bench.py [--quick] [wait_lag check start exec signals idle sizes architectures many_files replicas fingerprint gitlab pooler herd]"""
 import datetime
 import os
 import platform
@@ -36,6 +36,7 @@ def benchmarks(server, directory, plot):
         "signals": signals.run,
         "idle": resources.idle_costs,
         "sizes": resources.sizes,
+        "architectures": resources.architectures,
         "many_files": lambda: migrations.many_small_files(server, os.path.join(directory, "many")),
         "replicas": lambda: migrations.replicas_at_once(server, directory),
         "fingerprint": lambda: migrations.fingerprint_skip(server),

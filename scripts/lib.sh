@@ -69,12 +69,55 @@ source_versions() {
 # tables (C code throws nothing; pginit's own C++ keeps its tables).
 STATIC_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
 
-# OpenSSL with what libpq does not use switched off: TLS 1.2/1.3, X.509 verification, RSA/EC/
+# The architecture this machine runs, in Debian's names (amd64, arm64, ...).
+host_architecture() { dpkg --print-architecture; }
+
+# The GNU triplet of a Debian architecture: aarch64-linux-gnu for arm64, and so on.
+gnu_triplet() { dpkg-architecture -a "$1" -qDEB_HOST_GNU_TYPE 2>/dev/null; }
+
+# Architectures scripts/build-static knows, and what each needs: OpenSSL's Configure target and
+# the qemu-user emulator that runs its binaries here.
+openssl_target() {
+  case $1 in
+    amd64) echo linux-x86_64 ;; arm64) echo linux-aarch64 ;; s390x) echo linux64-s390x ;;
+    armhf) echo linux-armv4 ;; ppc64el) echo linux-ppc64le ;; *) return 1 ;;
+  esac
+}
+qemu_emulator() {
+  case $1 in
+    amd64) echo qemu-x86_64-static ;; arm64) echo qemu-aarch64-static ;; s390x) echo qemu-s390x-static ;;
+    armhf) echo qemu-arm-static ;; ppc64el) echo qemu-ppc64le-static ;; *) return 1 ;;
+  esac
+}
+
+# Makes sure binaries of ARCH run here: the host's run natively, others under qemu-user through
+# binfmt_misc (mounted and enabled here when the machine has not done it).
+ensure_emulation() {
+  local arch=$1 emulator
+  [[ $arch == "$(host_architecture)" ]] && return 0
+  ensure_packages qemu-user-static binfmt-support
+  emulator="$(qemu_emulator "$arch")"
+  [[ -e /proc/sys/fs/binfmt_misc/register ]] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  [[ -e /proc/sys/fs/binfmt_misc/${emulator%-static} ]] || update-binfmts --enable "${emulator%-static}" >/dev/null
+}
+
+# The cross compiler for ARCH (nothing for the host's own).
+ensure_cross_compiler() {
+  [[ $1 == "$(host_architecture)" ]] || ensure_packages "g++-$(gnu_triplet "$1")"
+}
+
+# Size flags for the C libraries: -Os, a section per function for the linker's GC, and no unwind
+# tables (C code throws nothing; pginit's own C++ keeps its tables).
+STATIC_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
+
+# OpenSSL for ARCH with what libpq does not use switched off: TLS 1.2/1.3, X.509 verification, RSA/EC/
 # Ed25519, AES/ChaCha20 (with their assembly), SHA-1/2 and MD5 (SCRAM and md5 auth) stay.
 build_openssl() {
-  local source=$1 prefix=$2 build
+  local source=$1 prefix=$2 arch=$3 build cross=()
+  [[ $arch == "$(host_architecture)" ]] || cross=(--cross-compile-prefix="$(gnu_triplet "$arch")-")
   build="$(mktemp -d)"
-  (cd "$build" && "$source/Configure" linux-x86_64 --prefix="$prefix" --openssldir=/usr/lib/ssl --libdir=lib \
+  (cd "$build" && "$source/Configure" "$(openssl_target "$arch")" "${cross[@]}" --prefix="$prefix" \
+      --openssldir=/usr/lib/ssl --libdir=lib \
       no-shared no-pinshared no-engine no-dso no-module no-legacy no-comp no-ssl3 no-tls1 no-tls1_1 no-dtls \
       no-srp no-ct no-ocsp no-srtp no-sctp no-ts no-cms no-cmp no-async no-nextprotoneg no-idea no-camellia \
       no-seed no-bf no-cast no-rc2 no-rc4 no-rc5 no-md2 no-md4 no-mdc2 no-rmd160 no-whirlpool no-aria no-sm2 \
@@ -84,14 +127,17 @@ build_openssl() {
   rm -rf "$build"
 }
 
-# libpq and the two support libraries it needs, without GSSAPI, LDAP, readline, ICU and zlib, against
-# the OpenSSL in PREFIX. The configured tree stays in PREFIX/pgbuild (the psql scanner is built there).
+# libpq for ARCH and the two support libraries it needs, without GSSAPI, LDAP, readline, ICU and zlib,
+# against the OpenSSL in PREFIX. The configured tree stays in PREFIX/pgbuild (the psql scanner is built
+# there). --build is given even for the host: with binfmt_misc, configure could run a foreign test
+# program and decide that it is not cross-compiling.
 build_libpq() {
-  local source=$1 prefix=$2 build="$2/pgbuild"
+  local source=$1 prefix=$2 arch=$3 build="$2/pgbuild"
   mkdir -p "$build" "$prefix/lib" "$prefix/include"
-  (cd "$build" && "$source/configure" --without-gssapi --without-ldap --without-readline --without-icu \
+  (cd "$build" && "$source/configure" --host="$(gnu_triplet "$arch")" --build="$(gnu_triplet "$(host_architecture)")" \
+      --without-gssapi --without-ldap --without-readline --without-icu \
       --without-zlib --with-openssl CFLAGS="$STATIC_CFLAGS" \
-      CPPFLAGS="-I$prefix/include" LDFLAGS="-L$prefix/lib" LIBS="-lpthread" >/dev/null 2>&1 &&
+      CPPFLAGS="-I$prefix/include" LDFLAGS="-L$prefix/lib" LIBS="-lpthread" >"$prefix/configure.log" 2>&1 &&
     make -s -j"$(nproc)" -C src/port >/dev/null && make -s -j"$(nproc)" -C src/common >/dev/null &&
     make -s -j"$(nproc)" -C src/interfaces/libpq >/dev/null)
   cp "$build"/src/interfaces/libpq/libpq.a "$build"/src/common/libpgcommon_shlib.a \
@@ -100,11 +146,13 @@ build_libpq() {
      "$source"/src/include/postgres_ext.h "$build"/src/include/pg_config_ext.h "$prefix/include/"
 }
 
-# Prints the prefix holding a static libpq + OpenSSL (lib/, include/), building it once: the
-# libpq version is the installed libpq-dev's (or PGINIT_LIBPQ_VERSION), OpenSSL is bookworm's; the
-# key also covers the recipe.
+# Prints the prefix holding a static libpq + OpenSSL for ARCH (default: this machine's) in lib/ and
+# include/, building it once: the libpq version is the installed libpq-dev's (or PGINIT_LIBPQ_VERSION),
+# OpenSSL is bookworm's; the key also covers the recipe. Every architecture builds from the same sources.
 static_dependencies() {
+  local arch=${1:-$(host_architecture)}
   ensure_packages dpkg-dev perl make gcc
+  ensure_cross_compiler "$arch"
   [[ -n ${PGINIT_LIBPQ_VERSION:-} ]] || ensure_packages libpq-dev
   enable_source_packages
   local libpq_version openssl_versions pg_source ssl_source key prefix
@@ -113,13 +161,13 @@ static_dependencies() {
   mapfile -t openssl_versions < <(source_versions openssl)
   ssl_source="$(fetch_source_package openssl "${openssl_versions[@]}")"
   key="$(printf '%s\n' "$STATIC_CFLAGS" "$(declare -f build_openssl build_libpq)" | sha256sum | cut -c1-8)"
-  key="libpq-${pg_source##*-}_openssl-${ssl_source##*-}_$key"
+  key="libpq-${pg_source##*-}_openssl-${ssl_source##*-}_${arch}_$key"
   prefix="$PGINIT_CACHE/static/$key"
   if [[ ! -f $prefix/.complete ]]; then
-    say "building OpenSSL ${ssl_source##*-} and libpq ${pg_source##*-} from Debian's sources (once; cached in $prefix)"
+    say "building OpenSSL ${ssl_source##*-} and libpq ${pg_source##*-} for $arch from Debian's sources (once; cached in $prefix)"
     rm -rf "$prefix"
-    build_openssl "$ssl_source" "$prefix"
-    build_libpq "$pg_source" "$prefix"
+    build_openssl "$ssl_source" "$prefix" "$arch"
+    build_libpq "$pg_source" "$prefix" "$arch"
     touch "$prefix/.complete"
   fi
   echo "$prefix"

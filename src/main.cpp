@@ -111,7 +111,8 @@ Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigse
   co_return co_await supervise_phase(config, supervisor, original_mask, report);
 }
 
-int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point started) {
+// subreaper_error: errno of PR_SET_CHILD_SUBREAPER (0 when it worked or pginit is PID 1).
+int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point started, int subreaper_error) {
   auto config = parse_config(std::vector<std::string>(argv + 1, argv + argc), read_environment, read_file);
   if (!config) {
     log::error(fmt::format("{} (exit {})", config.error(), static_cast<int>(config.failure().code)));
@@ -126,6 +127,10 @@ int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point 
     return 0;
   }
   log::setup(config->log_format, config->log_level, config->secrets);
+  // Said only when there is an app whose orphans it concerns (qemu-user 7.2, for one, lacks the call).
+  if (subreaper_error != 0 && !config->command.empty() && !config->supervision.exec)
+    log::warn(fmt::format("cannot become a subreaper ({}): orphans of the app are left to PID 1 to reap",
+                          std::strerror(subreaper_error)));
   if (config->user) {
     if (std::optional<int> failed = become_user(*config->user)) return *failed;
   }
@@ -167,9 +172,9 @@ int main(int argc, char** argv) {
   sigset_t original_mask;
   sigprocmask(SIG_BLOCK, &handled, &original_mask);
   // Not PID 1: become a subreaper so orphans of the app are still ours to reap (tini -s).
-  if (getpid() != 1) prctl(PR_SET_CHILD_SUBREAPER, 1);
+  const int subreaper_error = getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0 ? errno : 0;
   try {
-    return pginit::run(argc, argv, original_mask, started);
+    return pginit::run(argc, argv, original_mask, started, subreaper_error);
   } catch (const std::exception& e) {
     pginit::log::error(fmt::format("internal error: {} (exit 70)", e.what()));
     return static_cast<int>(pginit::ExitCode::kSoftware);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include "architecture.h"
+
 namespace pginit {
 
 std::string format_libpq_version(int version_number) {
@@ -12,8 +14,8 @@ std::string format_libpq_version(int version_number) {
 }
 
 std::string version_text() {
-  return fmt::format("pginit {} (libpq {}, {})", PGINIT_VERSION, format_libpq_version(PQlibVersion()),
-                     PGINIT_BUILD_NOTE);
+  return fmt::format("pginit {} ({}, libpq {}, {})", PGINIT_VERSION, compiled_architecture(),
+                     format_libpq_version(PQlibVersion()), PGINIT_BUILD_NOTE);
 }
 
 }  // namespace pginit

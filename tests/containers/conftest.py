@@ -7,13 +7,18 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import ROOT, Engine, prepare_base_images  # noqa: E402
+from harness import HOST, ROOT, Engine, prepare_base_images  # noqa: E402
 from pgserver import running_server  # noqa: E402
 
 # The host's libpq version: the image's build stage then finds its static libpq and OpenSSL in the
 # .cache/ of the build context instead of building them again (a user's clean clone builds them).
 LIBPQ_VERSION = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libpq-dev"], stdout=subprocess.PIPE,
                                text=True).stdout.strip()
+
+
+# Docker 20.10's classic builder sets none of the platform arguments that BuildKit and podman set.
+CLASSIC_PLATFORM = ["--build-arg", f"BUILDPLATFORM=linux/{HOST}", "--build-arg", f"TARGETPLATFORM=linux/{HOST}",
+                    "--build-arg", f"TARGETARCH={HOST}"]
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +34,7 @@ def engine():
 @pytest.fixture(scope="session")
 def images(engine):
     """pginit:debian (the default image), pginit:binary (the scratch stage), pginit:alpine."""
-    build = ["build", "--network", "host", "--build-arg", f"PGINIT_LIBPQ_VERSION={LIBPQ_VERSION}"]
+    build = ["build", "--network", "host", "--build-arg", f"PGINIT_LIBPQ_VERSION={LIBPQ_VERSION}", *CLASSIC_PLATFORM]
     engine.docker(*build, "-f", "Dockerfile.debian", "-t", "pginit:debian", ROOT, cwd=ROOT)
     engine.docker(*build, "-f", "Dockerfile.debian", "--target", "binary", "-t", "pginit:binary", ROOT, cwd=ROOT)
     engine.docker(*build, "-f", "Dockerfile.alpine", "-t", "pginit:alpine", ROOT, cwd=ROOT)

@@ -13,12 +13,15 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CACHE = os.environ.get("PGINIT_CACHE", os.path.join(ROOT, ".cache"))
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from elf import HOST  # noqa: E402
 
 
 def run(argv, **kwargs):
@@ -125,16 +128,27 @@ Dir::Cache::srcpkgcache "";
 """
 
 
-def debian_tarball():
-    """A debootstrap of bookworm (minbase) shaped like debian:bookworm-slim, built once per point release."""
-    path = os.path.join(CACHE, "images", f"debian-bookworm-{debian_point_release()}.tar")
+# Debian's architecture names -> the kernel's (musl's loader and triplets use these).
+MACHINES = {"amd64": "x86_64", "arm64": "aarch64", "s390x": "s390x"}
+
+
+def debian_tarball(arch=HOST):
+    """A debootstrap of bookworm (minbase) shaped like debian:bookworm-slim, built once per point release
+    and architecture. Another architecture's second stage runs under qemu-user (binfmt_misc); it also
+    brings that architecture's busybox-static and musl for the alpine stand-in, taken out of the image."""
+    suffix = "" if arch == HOST else f"-{arch}"
+    path = os.path.join(CACHE, "images", f"debian-bookworm-{debian_point_release()}{suffix}.tar")
     if os.path.exists(path):
         return path
     os.makedirs(os.path.dirname(path), exist_ok=True)
     mirror = debian_mirror()
     with tempfile.TemporaryDirectory(prefix="pginit-debootstrap-") as work:
         root = os.path.join(work, "root")
-        run(["debootstrap", "--variant=minbase", "bookworm", root, mirror], timeout=900)
+        foreign = [] if arch == HOST else [f"--arch={arch}", "--include=busybox-static,musl"]
+        run(["debootstrap", *foreign, "--variant=minbase", "bookworm", root, mirror], timeout=1800)
+        if foreign:
+            keep_alpine_payload(root, arch)
+            run(["chroot", root, "dpkg", "--purge", "busybox-static", "musl"])
         os.unlink(os.path.join(root, "etc/apt/sources.list"))
         security = mirror.replace("/debian", "/debian-security") if mirror.endswith("/debian") else mirror
         with open(os.path.join(root, "etc/apt/sources.list.d/debian.sources"), "w") as f:
@@ -153,17 +167,37 @@ def debian_tarball():
     return path
 
 
-def alpine_standin(engine):
-    """alpine:3.20 STAND-IN: busybox (static) and musl, nothing else; enough for a static binary."""
+def alpine_payload(arch):
+    """(busybox, musl's libc.so) of ARCH: the host's own packages, or those debootstrap brought."""
+    if arch == HOST:
+        return "/bin/busybox", f"/lib/{MACHINES[arch]}-linux-musl/libc.so"
+    directory = os.path.join(CACHE, "images", f"alpine-payload-{arch}")
+    if not os.path.exists(os.path.join(directory, "libc.so")):
+        debian_tarball(arch)
+    return os.path.join(directory, "busybox"), os.path.join(directory, "libc.so")
+
+
+def keep_alpine_payload(root, arch):
+    directory = os.path.join(CACHE, "images", f"alpine-payload-{arch}")
+    os.makedirs(directory, exist_ok=True)
+    shutil.copy(os.path.join(root, "bin/busybox"), os.path.join(directory, "busybox"))
+    shutil.copy(glob.glob(os.path.join(root, f"usr/lib/{MACHINES[arch]}-linux-musl*/libc.so"))[0],
+                os.path.join(directory, "libc.so"))
+
+
+def alpine_standin_tarball(arch, path):
+    """alpine:3.20 STAND-IN for ARCH: busybox (static) and musl, nothing else; enough for a static binary."""
+    busybox, musl = alpine_payload(arch)
+    loader = f"ld-musl-{MACHINES[arch]}.so.1"
     with tempfile.TemporaryDirectory(prefix="pginit-alpine-") as root:
         os.chmod(root, 0o755)  # the image's / : every user must get through it
         for directory in ("bin", "lib", "etc", "tmp", "usr/local/bin", "root"):
             os.makedirs(os.path.join(root, directory))
-        shutil.copy("/bin/busybox", os.path.join(root, "bin/busybox"))
-        for applet in ("sh", "ls", "cat", "echo", "sleep", "id", "env", "ps", "true", "false", "wget"):
+        shutil.copy(busybox, os.path.join(root, "bin/busybox"))
+        for applet in ("sh", "ls", "cat", "echo", "sleep", "id", "env", "ps", "true", "false", "wget", "uname"):
             os.symlink("busybox", os.path.join(root, "bin", applet))
-        shutil.copy("/lib/x86_64-linux-musl/libc.so", os.path.join(root, "lib/ld-musl-x86_64.so.1"))
-        os.symlink("ld-musl-x86_64.so.1", os.path.join(root, "lib/libc.musl-x86_64.so.1"))
+        shutil.copy(musl, os.path.join(root, "lib", loader))
+        os.symlink(loader, os.path.join(root, f"lib/libc.musl-{MACHINES[arch]}.so.1"))
         os.chmod(os.path.join(root, "tmp"), 0o1777)
         with open(os.path.join(root, "etc/os-release"), "w") as f:
             f.write('NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.20.0\n'
@@ -172,10 +206,14 @@ def alpine_standin(engine):
             f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n")
         with open(os.path.join(root, "etc/group"), "w") as f:
             f.write("root:x:0:\nnobody:x:65534:\n")
-        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(["docker", "import", *ALPINE_CHANGES, "-", "alpine:3.20"], env=engine.env,
-                       stdin=tar.stdout, check=True, stdout=subprocess.DEVNULL)
-        tar.wait()
+        run(["tar", "-C", root, "-cf", path, "."])
+    return path
+
+
+def alpine_standin(engine):
+    with tempfile.TemporaryDirectory(prefix="pginit-alpine-tar-") as work:
+        tarball = alpine_standin_tarball(HOST, os.path.join(work, "alpine.tar"))
+        engine.docker("import", *ALPINE_CHANGES, tarball, "alpine:3.20")
 
 
 def build_cached(engine, tag, context):
@@ -200,3 +238,50 @@ def prepare_base_images(engine):
     engine.docker("tag", "debian:bookworm-slim", "debian:bookworm")
     alpine_standin(engine)
     build_cached(engine, "postgres:15", os.path.join(HERE, "postgres-standin"))
+
+
+CONTAINERS_CONF = """[containers]
+netns = "host"
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "{dir}/tmp"
+static_dir = "{dir}/static"
+volume_path = "{dir}/volumes"
+"""
+STORAGE_CONF = """[storage]
+driver = "{driver}"
+graphroot = "{dir}/graph"
+runroot = "{dir}/run"
+"""
+
+
+class Podman:
+    """podman with its configuration, storage and state in a temp dir; close() removes it all."""
+
+    def __init__(self, driver):
+        self.dir = tempfile.mkdtemp(prefix="pginit-podman-")
+        for name, text in (("containers.conf", CONTAINERS_CONF), ("storage.conf", STORAGE_CONF)):
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write(text.format(dir=self.dir, driver="overlay" if driver == "overlay2" else "vfs"))
+        self.env = dict(os.environ, CONTAINERS_CONF=os.path.join(self.dir, "containers.conf"),
+                        CONTAINERS_STORAGE_CONF=os.path.join(self.dir, "storage.conf"))
+
+    def __call__(self, *args, check=True, timeout=600):
+        return subprocess.run(["podman", *args], env=self.env, check=check, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout)
+
+    def load_from(self, engine, *images):
+        saved = subprocess.Popen(["docker", "save", *images], env=engine.env, stdout=subprocess.PIPE)
+        subprocess.run(["podman", "load"], env=self.env, stdin=saved.stdout, check=True, stdout=subprocess.DEVNULL)
+        assert saved.wait() == 0
+
+    def close(self):
+        self("pod", "rm", "--all", "--force", check=False)
+        self("rm", "--all", "--force", check=False)
+        mounts = [line.split()[1] for line in open("/proc/mounts") if line.split()[1].startswith(self.dir + "/")]
+        for mount in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", mount], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)

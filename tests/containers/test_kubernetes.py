@@ -8,66 +8,16 @@ ConfigMaps with the same keys, mounted at the same path (podman 4.3's kube play 
 volumes: it passes no secrets manager; fixed upstream); the app listens on a free port."""
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 import time
 import urllib.request
 
 import pytest
 import yaml
 
-from harness import ROOT
+from harness import ROOT, Podman
 from pgserver import APP_PASSWORD, free_port
 
 EXAMPLES = os.path.join(ROOT, "examples", "kubernetes")
-CONTAINERS_CONF = """[containers]
-netns = "host"
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "{dir}/tmp"
-static_dir = "{dir}/static"
-volume_path = "{dir}/volumes"
-"""
-STORAGE_CONF = """[storage]
-driver = "{driver}"
-graphroot = "{dir}/graph"
-runroot = "{dir}/run"
-"""
-
-
-class Podman:
-    """podman with its configuration, storage and state in a temp dir; close() removes it all."""
-
-    def __init__(self, driver):
-        self.dir = tempfile.mkdtemp(prefix="pginit-podman-")
-        for name, text in (("containers.conf", CONTAINERS_CONF), ("storage.conf", STORAGE_CONF)):
-            with open(os.path.join(self.dir, name), "w") as f:
-                f.write(text.format(dir=self.dir, driver="overlay" if driver == "overlay2" else "vfs"))
-        self.env = dict(os.environ, CONTAINERS_CONF=os.path.join(self.dir, "containers.conf"),
-                        CONTAINERS_STORAGE_CONF=os.path.join(self.dir, "storage.conf"))
-
-    def __call__(self, *args, check=True, timeout=600):
-        return subprocess.run(["podman", *args], env=self.env, check=check, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=timeout)
-
-    def load_from(self, engine, *images):
-        saved = subprocess.Popen(["docker", "save", *images], env=engine.env, stdout=subprocess.PIPE)
-        subprocess.run(["podman", "load"], env=self.env, stdin=saved.stdout, check=True, stdout=subprocess.DEVNULL)
-        assert saved.wait() == 0
-
-    def close(self):
-        self("pod", "rm", "--all", "--force", check=False)
-        self("rm", "--all", "--force", check=False)
-        mounts = [line.split()[1] for line in open("/proc/mounts") if line.split()[1].startswith(self.dir + "/")]
-        for mount in sorted(mounts, key=len, reverse=True):
-            subprocess.run(["umount", "-l", mount], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def podman(engine, images, django_image):
     runner = Podman(engine.storage_driver)

@@ -7,7 +7,8 @@ import textwrap
 import time
 
 from conftest import APP_PASSWORD, finish, run_pginit, start_pginit
-from pgserver import PG_BIN, running_server
+from elf import is_emulated
+from pgserver import PG_BIN, PGINIT, running_server
 
 LOCK_WAIT = ["--migrate-timeout", "60s"]
 
@@ -356,12 +357,17 @@ def test_a_sigkilled_pginit_takes_its_migrate_command_with_it(pg, fresh_db, tmp_
         time.sleep(0.02)
 
 
+# Long enough for a second replica to start and reach the lock: under qemu-user its two connections
+# (SCRAM's PBKDF2, emulated) take about a second.
+FIRST_FILE_SECONDS = 5 if is_emulated(PGINIT) else 1
+
+
 def test_concurrent_indexes_while_another_replica_waits_for_the_lock(pg, fresh_db, tmp_path):
     migrations = write_migrations(tmp_path / "m", {
-        "0001_table.sql": """
+        "0001_table.sql": f"""
             CREATE TABLE items (id int, name text);
             INSERT INTO items SELECT g, 'n' || g FROM generate_series(1, 10000) g;
-            SELECT pg_sleep(1);
+            SELECT pg_sleep({FIRST_FILE_SECONDS});
         """,
         "0002_indexes.sql": """
             -- pginit:no-transaction

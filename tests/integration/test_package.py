@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from conftest import PGINIT
-from elf import is_static_executable
+from elf import architecture, is_static_executable
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 pytestmark = pytest.mark.skipif(not is_static_executable(PGINIT), reason="packages the static build only")
@@ -16,9 +16,19 @@ pytestmark = pytest.mark.skipif(not is_static_executable(PGINIT), reason="packag
 @pytest.fixture(scope="module")
 def package(tmp_path_factory):
     out = tmp_path_factory.mktemp("deb")
-    result = subprocess.run([os.path.join(ROOT, "scripts", "package-deb"), str(out)], capture_output=True, text=True,
-                            env=dict(os.environ, PGINIT_PACKAGE_BINARY=PGINIT), check=True)
+    result = subprocess.run([os.path.join(ROOT, "scripts", "package-deb"), architecture(PGINIT), str(out)],
+                            capture_output=True, text=True, env=dict(os.environ, PGINIT_PACKAGE_BINARY=PGINIT), check=True)
     return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_package_is_for_the_binarys_architecture(package, tmp_path):
+    """scripts/package-deb ARCH: pginit_<version>_<ARCH>.deb, and the binary in it is for ARCH."""
+    arch = architecture(PGINIT)
+    assert os.path.basename(package).endswith(f"_{arch}.deb")
+    field = subprocess.run(["dpkg-deb", "-f", package, "Architecture"], capture_output=True, text=True, check=True)
+    assert field.stdout.strip() == arch
+    subprocess.run(["dpkg-deb", "-x", package, str(tmp_path)], check=True)
+    assert architecture(str(tmp_path / "usr/bin/pginit")) == arch
 
 
 def test_lintian_finds_no_error_and_no_warning(package):

@@ -149,3 +149,13 @@ TEST_CASE("fingerprint: order-independent, content- and path-sensitive") {
   // path/content boundaries cannot be shifted to forge the same hash
   CHECK(fingerprint_of({{"ab", "c"}}) != fingerprint_of({{"a", "bc"}}));
 }
+
+// Replicas on amd64, arm64 and s390x (big-endian) must agree: the expected values are Python's
+// hashlib over the same bytes, not this code's output, so a byte-order slip fails on any architecture.
+TEST_CASE("every architecture: the lock key and the fingerprint are hashlib's") {
+  // int.from_bytes(sha256(b"pginit-migrations\0app\0public.pginit_migrations").digest()[:8], "big", signed=True)
+  CHECK(default_lock_key("app", "public.pginit_migrations") == -1680078774130911311);
+  // sha256 over sorted (path, "\0", len, "\0", content)
+  CHECK(fingerprint_of({{"b/2.py", "y"}, {"a/1.py", std::string(100, 'x')}}) ==
+        "130a21398975389eaf4e2a281194dc4755cc93cfa70de542503273f74f18f9d1");
+}
