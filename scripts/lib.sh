@@ -154,12 +154,18 @@ static_dependencies() {
   ensure_packages dpkg-dev perl make gcc
   ensure_cross_compiler "$arch"
   [[ -n ${PGINIT_LIBPQ_VERSION:-} ]] || ensure_packages libpq-dev
+  local libpq_version openssl_versions pg_source ssl_source key prefix lock
+  # Builds for several architectures may run at once (scripts/test): one at a time touches apt's
+  # sources and the downloads; each then builds into a prefix of its own.
+  mkdir -p "$PGINIT_CACHE"
+  exec {lock}>"$PGINIT_CACHE/.sources.lock"
+  flock "$lock"
   enable_source_packages
-  local libpq_version openssl_versions pg_source ssl_source key prefix
   libpq_version="${PGINIT_LIBPQ_VERSION:-$(dpkg-query -W -f='${Version}' libpq-dev)}"
   pg_source="$(fetch_source_package postgresql-15 "$libpq_version" $(source_versions postgresql-15))"
   mapfile -t openssl_versions < <(source_versions openssl)
   ssl_source="$(fetch_source_package openssl "${openssl_versions[@]}")"
+  exec {lock}>&-
   key="$(printf '%s\n' "$STATIC_CFLAGS" "$(declare -f build_openssl build_libpq)" | sha256sum | cut -c1-8)"
   key="libpq-${pg_source##*-}_openssl-${ssl_source##*-}_${arch}_$key"
   prefix="$PGINIT_CACHE/static/$key"

@@ -37,15 +37,30 @@ Result<std::vector<DirectoryEntry>> list_directory(const std::string& path) {
     return Failure{ExitCode::kConfig, fmt::format("cannot read directory {}: {}", path, std::strerror(errno))};
   }
   std::vector<DirectoryEntry> entries;
-  while (dirent* entry = readdir(directory)) {
+  // A listing that stops early must not read as "no more files": readdir and stat say why they fail
+  // (EOVERFLOW, for one, where a 32-bit build meets 64-bit inode numbers without large-file support).
+  std::optional<Failure> failed;
+  while (true) {
+    errno = 0;
+    dirent* entry = readdir(directory);
+    if (entry == nullptr) {
+      if (errno != 0)
+        failed = Failure{ExitCode::kConfig, fmt::format("cannot read directory {}: {}", path, std::strerror(errno))};
+      break;
+    }
     std::string name = entry->d_name;
     if (name == "." || name == "..") continue;
     struct stat info {};
     // stat, not d_type: some filesystems report DT_UNKNOWN, and links to files should count.
-    if (stat((path + "/" + name).c_str(), &info) != 0) continue;
+    if (stat((path + "/" + name).c_str(), &info) != 0) {
+      if (errno == ENOENT) continue;  // removed since readdir, or a dangling link
+      failed = Failure{ExitCode::kConfig, fmt::format("cannot read {}/{}: {}", path, name, std::strerror(errno))};
+      break;
+    }
     entries.push_back({std::move(name), S_ISREG(info.st_mode), S_ISDIR(info.st_mode)});
   }
   closedir(directory);
+  if (failed) return *failed;
   return entries;
 }
 

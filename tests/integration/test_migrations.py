@@ -172,6 +172,16 @@ def test_duplicate_versions_and_stray_files_are_config_errors(pg, fresh_db, tmp_
     assert run_pginit(["--dsn", pg.dsn(db=fresh_db), "--migrations", str(stray)]).returncode == 0
 
 
+def test_a_file_that_cannot_be_read_stops_pginit_instead_of_vanishing(pg, fresh_db, tmp_path):
+    """An entry stat cannot read (here a symlink loop) is a config error naming it, not a skipped file."""
+    migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
+    os.symlink("0002_loop.sql", migrations / "0002_loop.sql")
+    result = run_pginit(["--dsn", pg.dsn(db=fresh_db), "--migrations", str(migrations)])
+    assert result.returncode == 78, result.stderr
+    assert f"cannot read {migrations}/0002_loop.sql: Too many levels of symbolic links" in result.stderr
+    assert pg.psql("SELECT to_regclass('a') IS NULL", db=fresh_db) == "t", "nothing is half-applied"
+
+
 def test_out_of_order_files_warn_or_fail_with_strict_order(pg, fresh_db, tmp_path):
     migrations = write_migrations(tmp_path / "m", {"0002_b.sql": "CREATE TABLE b (x int);\n"})
     assert run_pginit(["--dsn", pg.dsn(db=fresh_db), "--migrations", str(migrations)]).returncode == 0
