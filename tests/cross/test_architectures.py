@@ -13,7 +13,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from conftest import assert_no_secret, clean_env, fresh_db, pg  # noqa: E402,F401  (the integration suite's)
+from conftest import SUPERUSER_PASSWORD, assert_no_secret, clean_env, fresh_db, pg  # noqa: E402,F401  (the integration suite's)
 from elf import HOST, architecture, is_static_executable  # noqa: E402
 from realworld import REALWORLD_SQL  # noqa: E402
 from test_migrations import RECORDER, history, twenty_migrations, write_migrations  # noqa: E402
@@ -44,6 +44,11 @@ def run(binary, args, cwd=None, timeout=300):
     return proc
 
 
+def owner_dsn(pg, db):
+    """pagila's dump ends with ALTER ... OWNER TO postgres: it is applied as the superuser."""
+    return pg.dsn(user="postgres", password=SUPERUSER_PASSWORD, db=db)
+
+
 def migrations_with_a_real_dump(directory):
     """Twenty small files, plus pagila's schema when the dumps are there: a checksum over hundreds of
     SHA-256 blocks, not only one or two."""
@@ -58,7 +63,7 @@ def migrations_with_a_real_dump(directory):
 def test_history_written_by_one_architecture_is_up_to_date_for_the_others(pg, binaries, tmp_path, writer):
     db = pg.new_database()
     migrations = migrations_with_a_real_dump(tmp_path / "migrations")
-    args = ["--dsn", pg.dsn(db=db), "--migrations", str(migrations)]
+    args = ["--dsn", owner_dsn(pg, db), "--migrations", str(migrations)]
     applied = run(binaries[writer], args)
     assert applied.returncode == 0, applied.stderr
     written = history(pg, db)
@@ -74,24 +79,27 @@ def test_history_written_by_one_architecture_is_up_to_date_for_the_others(pg, bi
 
 
 def test_every_architecture_derives_the_same_lock_key(pg, binaries, tmp_path):
+    """Each architecture in turn finds a new file, so each takes the lock and logs its key."""
     db = pg.new_database()
-    migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
+    migrations = tmp_path / "m"
+    migrations.mkdir()
     keys = {}
-    for arch, binary in binaries.items():
+    for number, (arch, binary) in enumerate(binaries.items(), start=1):
+        (migrations / f"{number:04d}_{arch}.sql").write_text(f"CREATE TABLE from_{arch} (x int);\n")
         result = run(binary, ["--dsn", pg.dsn(db=db), "--migrations", str(migrations), "--log-level", "debug",
                               "--log-format", "json"])
         assert result.returncode == 0, result.stderr
-        keys[arch] = {json.loads(line)["lock_key"] for line in result.stderr.splitlines()
-                      if line.startswith("{") and "lock_key" in json.loads(line)}
+        records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+        keys[arch] = {record["lock_key"] for record in records if "lock_key" in record}
         assert len(keys[arch]) == 1, f"{arch} logged no single lock key:\n{result.stderr}"
-    assert len({key for found in keys.values() for key in found}) == 1, keys
+    assert len(set().union(*keys.values())) == 1, keys
 
 
 def test_a_mixed_herd_applies_each_file_once(pg, binaries, tmp_path):
     """Three replicas per architecture, started at once: one lock, one applier, each file once."""
     db = pg.new_database()
     migrations = migrations_with_a_real_dump(tmp_path / "migrations")
-    args = ["--dsn", pg.dsn(db=db), "--migrations", str(migrations), "--migrate-timeout", "240s"]
+    args = ["--dsn", owner_dsn(pg, db), "--migrations", str(migrations), "--migrate-timeout", "240s"]
     procs = [(arch, subprocess.Popen([binary] + args, env=clean_env(), stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True))
              for _ in range(3) for arch, binary in binaries.items()]
