@@ -2,6 +2,7 @@
 (issue 9): pginit is PID 1 as a non-root user, waits, migrates, supervises, and `docker stop` gets
 the child's own exit code back at once."""
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -15,11 +16,12 @@ CHILD = ('echo "child pid=$$ ppid=$PPID uid=$(id -u)"; trap "echo got SIGTERM; e
          'while :; do sleep 0.1; done')
 
 
-def wait_for_log(engine, container, text, timeout=60):
+def wait_for_log(engine, container, pattern, timeout=60):
+    """The container's logs once `pattern` (a regular expression) matches them."""
     deadline = time.monotonic() + timeout
     while True:
         logs = engine.docker("logs", container, check=False).stdout
-        if text in logs:
+        if re.search(pattern, logs):
             return logs
         assert time.monotonic() < deadline, f"{text!r} never appeared in the logs:\n{logs}"
         time.sleep(0.2)
@@ -41,7 +43,8 @@ def test_pid1_waits_migrates_supervises_and_docker_stop_returns_the_childs_code(
     engine.docker("run", "-d", "--name", name, "--network", "host", "-v", f"{migrations}:/migrations:ro",
                   images[flavour], "--dsn", pg.dsn(db=db), "--migrations", "/migrations", "--", "sh", "-c", CHILD)
     try:
-        logs = wait_for_log(engine, name, "child pid=")
+        # pginit's own log names the command, which holds "child pid=" too: wait for the child's line.
+        logs = wait_for_log(engine, name, r"child pid=\d+")
         assert "ppid=1 " in logs, f"pginit should be PID 1, the child's parent:\n{logs}"
         assert "uid=65534" in logs
         assert "applied migration 0001_from_the_image.sql" in logs

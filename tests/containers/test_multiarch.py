@@ -9,6 +9,7 @@ Base images (no registry here): the debootstrap stand-ins of harness.py for amd6
 manifest lists under the official names, so that `FROM --platform=$TARGETPLATFORM debian:bookworm-slim`
 finds the target's image as it would on Docker Hub."""
 import json
+import re
 import time
 import uuid
 
@@ -77,7 +78,8 @@ def test_the_arm64_image_runs_under_emulation_waits_migrates_and_stops_with_the_
               "--migrations", "/migrations", "--", "sh", "-c", child)
     try:
         deadline = time.monotonic() + 120
-        while "child pid=" not in (logs := multiarch("logs", name, check=False).stdout):
+        # pginit's own log names the command, which holds "child pid=" too: wait for the child's line.
+        while not re.search(r"child pid=\d+", logs := multiarch("logs", name, check=False).stdout):
             assert time.monotonic() < deadline, f"the app never started:\n{logs}"
             time.sleep(0.3)
         assert "machine=aarch64" in logs, logs
