@@ -16,15 +16,25 @@ CHILD = ('echo "child pid=$$ ppid=$PPID uid=$(id -u)"; trap "echo got SIGTERM; e
          'while :; do sleep 0.1; done')
 
 
-def wait_for_log(engine, container, pattern, timeout=60):
-    """The container's logs once `pattern` (a regular expression) matches them."""
+def wait_for_log(runner, container, pattern, timeout=60):
+    """The container's logs once `pattern` (a regular expression) matches them; runner is engine.docker
+    or a Podman."""
     deadline = time.monotonic() + timeout
     while True:
-        logs = engine.docker("logs", container, check=False).stdout
+        logs = runner("logs", container, check=False).stdout
         if re.search(pattern, logs):
             return logs
-        assert time.monotonic() < deadline, f"{text!r} never appeared in the logs:\n{logs}"
+        assert time.monotonic() < deadline, f"{pattern!r} never appeared in the logs:\n{logs}"
         time.sleep(0.2)
+
+
+def mounted_migrations(tmp_path, table):
+    """A migrations directory with one file creating `table`, readable by the image's user (nobody)."""
+    migrations = tmp_path / "migrations"
+    migrations.mkdir(mode=0o755)
+    (migrations / f"0001_{table}.sql").write_text(f"CREATE TABLE {table} (x int);\n")
+    tmp_path.chmod(0o755)
+    return migrations
 
 
 def inspect(engine, target, template):
@@ -35,16 +45,13 @@ def inspect(engine, target, template):
 def test_pid1_waits_migrates_supervises_and_docker_stop_returns_the_childs_code(engine, images, pg, tmp_path,
                                                                                flavour):
     db = pg.new_database()
-    migrations = tmp_path / "migrations"
-    migrations.mkdir(mode=0o755)
-    (migrations / "0001_from_the_image.sql").write_text("CREATE TABLE from_the_image (x int);\n")
-    tmp_path.chmod(0o755)  # the container runs as nobody
+    migrations = mounted_migrations(tmp_path, "from_the_image")
     name = f"pginit-test-{uuid.uuid4().hex[:8]}"
     engine.docker("run", "-d", "--name", name, "--network", "host", "-v", f"{migrations}:/migrations:ro",
                   images[flavour], "--dsn", pg.dsn(db=db), "--migrations", "/migrations", "--", "sh", "-c", CHILD)
     try:
         # pginit's own log names the command, which holds "child pid=" too: wait for the child's line.
-        logs = wait_for_log(engine, name, r"child pid=\d+")
+        logs = wait_for_log(engine.docker, name, r"child pid=\d+")
         assert "ppid=1 " in logs, f"pginit should be PID 1, the child's parent:\n{logs}"
         assert "uid=65534" in logs
         assert "applied migration 0001_from_the_image.sql" in logs
@@ -140,7 +147,7 @@ def test_user_runs_the_django_example_unprivileged_from_a_root_image(engine, dja
     engine.docker("run", "-d", "--name", name, "--network", "host", "--user", "0:0", *env_args, django_image,
                   "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "course.wsgi")
     try:
-        wait_for_log(engine, name, "Booting worker")
+        wait_for_log(engine.docker, name, "Booting worker")
         processes = engine.docker("top", name, "-eo", "pid,uid,args").stdout.splitlines()[1:]
         assert processes, "no process in the container"
         uids = {line.split()[1] for line in processes}

@@ -9,7 +9,6 @@ Base images (no registry here): the debootstrap stand-ins of harness.py for amd6
 manifest lists under the official names, so that `FROM --platform=$TARGETPLATFORM debian:bookworm-slim`
 finds the target's image as it would on Docker Hub."""
 import json
-import re
 import time
 import uuid
 
@@ -18,7 +17,7 @@ import pytest
 from conftest import LIBPQ_VERSION
 from harness import HOST, ROOT, Podman, alpine_standin_tarball, debian_tarball
 from pgserver import APP_PASSWORD
-from test_images import CHILD
+from test_images import CHILD, mounted_migrations, wait_for_log
 
 PLATFORMS = [HOST, "arm64"]
 IMAGES = {"debian": ("Dockerfile.debian", "localhost/pginit:multiarch"),
@@ -67,21 +66,15 @@ def test_one_build_gives_a_manifest_list_with_every_platform(multiarch, flavour)
 
 def test_the_arm64_image_runs_under_emulation_waits_migrates_and_stops_with_the_apps_code(multiarch, pg, tmp_path):
     db = pg.new_database()
-    migrations = tmp_path / "migrations"
-    migrations.mkdir(mode=0o755)
-    (migrations / "0001_from_arm64.sql").write_text("CREATE TABLE from_arm64 (x int);\n")
-    tmp_path.chmod(0o755)  # the container runs as nobody
+    migrations = mounted_migrations(tmp_path, "from_arm64")
     name = f"pginit-arm64-{uuid.uuid4().hex[:8]}"
     child = 'echo "machine=$(uname -m)"; ' + CHILD
     multiarch("run", "-d", "--name", name, "--platform", "linux/arm64", "--network", "host",
               "-v", f"{migrations}:/migrations:ro", IMAGES["debian"][1], "--dsn", pg.dsn(db=db),
               "--migrations", "/migrations", "--", "sh", "-c", child)
     try:
-        deadline = time.monotonic() + 120
         # pginit's own log names the command, which holds "child pid=" too: wait for the child's line.
-        while not re.search(r"child pid=\d+", logs := multiarch("logs", name, check=False).stdout):
-            assert time.monotonic() < deadline, f"the app never started:\n{logs}"
-            time.sleep(0.3)
+        logs = wait_for_log(multiarch, name, r"child pid=\d+", timeout=120)
         assert "machine=aarch64" in logs, logs
         assert "ppid=1 " in logs and "uid=65534" in logs, logs
         assert "applied migration 0001_from_arm64.sql" in logs
