@@ -147,11 +147,13 @@ class PatroniCluster:
                     "the app role writable through HAProxy")
 
     def _until(self, predicate, timeout, what):
+        """The predicate's first truthy value within `timeout` seconds."""
         deadline = time.monotonic() + timeout
-        while not predicate():
+        while not (value := predicate()):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"patroni cluster: no {what} after {timeout}s; see {self.dir}")
             time.sleep(0.2)
+        return value
 
     # --- looking -------------------------------------------------------------------------------
 
@@ -210,9 +212,12 @@ class PatroniCluster:
     def switchover(self):
         """Patroni's planned switchover to a streaming replica; returns the new leader's number."""
         old = self.leader()
-        # Under a migration's write load a walsender may show "catchup" for a moment.
-        self._until(lambda: self.streaming_replicas(), 30, "streaming replica to switch over to")
-        candidate = next(n for n in NODES if n != old and f"pg{n}" in self.streaming_replicas())
+        # Under a migration's write load a walsender may show "catchup" for a moment: the candidate
+        # comes from one look at pg_stat_replication, not from two that may disagree.
+        def streaming_candidate():
+            streaming = self.streaming_replicas()
+            return next((n for n in NODES if n != old and f"pg{n}" in streaming), None)
+        candidate = self._until(streaming_candidate, 30, "streaming replica to switch over to")
         status, body = _http(f"http://127.0.0.1:{self.rest_ports[old]}/switchover", "POST",
                              {"leader": f"pg{old}", "candidate": f"pg{candidate}"}, timeout=30)
         assert status == 200, f"switchover refused: {status} {body}"
