@@ -39,7 +39,7 @@ def test_every_base_image_has_a_tag_that_is_not_latest(dockerfile):
     text = open(os.path.join(ROOT, dockerfile)).read()
     defaults = dict(re.findall(r"^ARG (\w+)=(\S+)", text, re.M))
     stages = set()
-    for image, stage in re.findall(r"^FROM (\S+)(?: AS (\S+))?", text, re.M):
+    for image, stage in re.findall(r"^FROM (?:--platform=\S+ )?(\S+)(?: AS (\S+))?", text, re.M):
         image = re.sub(r"\$\{(\w+)\}", lambda match: defaults.get(match.group(1), ""), image)
         if image != "scratch" and image not in stages:
             assert ":" in image and not image.endswith(":latest"), f"{dockerfile}: FROM {image}"
