@@ -91,24 +91,28 @@ Task<PhaseResult> migrate_phase(const Config& config, Supervisor& supervisor, St
 }
 
 Task<int> supervise_phase(const Config& config, Supervisor& supervisor, const sigset_t& original_mask,
-                          const StartupReport& report) {
+                          const StartupReport& report, int subreaper_error) {
   if (config.command.empty()) co_return 0;  // init-container mode
   if (config.supervision.exec) {
     Failure failure = exec_in_place(config.command, original_mask);
     log::error(failure.message);
     co_return static_cast<int>(failure.code);
   }
+  // Said when it concerns an app about to start (qemu-user 7.2, for one, lacks the call).
+  if (subreaper_error != 0)
+    log::warn(fmt::format("cannot become a subreaper ({}): orphans of the app are left to PID 1 to reap",
+                          std::strerror(subreaper_error)));
   const int code = co_await supervisor.run(config.command, ChildRole::kApp, &report);
   co_return config.supervision.remap.apply(code);
 }
 
 Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigset_t& original_mask, StopRequest& stop,
-                       StartupReport& report) {
+                       StartupReport& report, int subreaper_error) {
   // Errors are values here: cancellation must not turn into an exception inside the loop.
   co_await asio::this_coro::throw_if_cancelled(false);
   if (PhaseResult waited = co_await wait_phase(config, stop, report)) co_return *waited;
   if (PhaseResult migrated = co_await migrate_phase(config, supervisor, stop, report)) co_return *migrated;
-  co_return co_await supervise_phase(config, supervisor, original_mask, report);
+  co_return co_await supervise_phase(config, supervisor, original_mask, report, subreaper_error);
 }
 
 // subreaper_error: errno of PR_SET_CHILD_SUBREAPER (0 when it worked or pginit is PID 1).
@@ -127,10 +131,6 @@ int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point 
     return 0;
   }
   log::setup(config->log_format, config->log_level, config->secrets);
-  // Said only when there is an app whose orphans it concerns (qemu-user 7.2, for one, lacks the call).
-  if (subreaper_error != 0 && !config->command.empty() && !config->supervision.exec)
-    log::warn(fmt::format("cannot become a subreaper ({}): orphans of the app are left to PID 1 to reap",
-                          std::strerror(subreaper_error)));
   if (config->user) {
     if (std::optional<int> failed = become_user(*config->user)) return *failed;
   }
@@ -144,7 +144,7 @@ int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point 
 
   int exit_code = static_cast<int>(ExitCode::kSoftware);
   StartupReport report{.started = started};
-  asio::co_spawn(io, run_pipeline(*config, supervisor, original_mask, stop, report),
+  asio::co_spawn(io, run_pipeline(*config, supervisor, original_mask, stop, report, subreaper_error),
                  asio::bind_cancellation_slot(stop.cancel.slot(), [&](std::exception_ptr error, int code) {
                    exit_code = code;
                    if (error) {
