@@ -65,10 +65,6 @@ source_versions() {
     sort -k1,1n -s | awk '{print $2}'
 }
 
-# Size flags for the C libraries: -Os, a section per function for the linker's GC, and no unwind
-# tables (C code throws nothing; pginit's own C++ keeps its tables).
-STATIC_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
-
 # The architecture this machine runs, in Debian's names (amd64, arm64, ...).
 host_architecture() { dpkg --print-architecture; }
 
@@ -101,9 +97,12 @@ ensure_emulation() {
   [[ -e /proc/sys/fs/binfmt_misc/${emulator%-static} ]] || update-binfmts --enable "${emulator%-static}" >/dev/null
 }
 
-# The cross compiler for ARCH (nothing for the host's own).
+# The cross compiler for ARCH (nothing for the host's own). Package names have no "_": amd64's
+# compiler, for an arm64 build machine, is g++-x86-64-linux-gnu.
 ensure_cross_compiler() {
-  [[ $1 == "$(host_architecture)" ]] || ensure_packages "g++-$(gnu_triplet "$1")"
+  local triplet
+  triplet="$(gnu_triplet "$1")"
+  [[ $1 == "$(host_architecture)" ]] || ensure_packages "g++-${triplet//_/-}"
 }
 
 # Size flags for the C libraries: -Os, a section per function for the linker's GC, and no unwind
