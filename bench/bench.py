@@ -52,7 +52,7 @@ def machine():
                             text=True).stdout.strip()
     # The bench's own outputs (results.md, the plot, README's section) do not make the measured code dirty.
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results.md",
-                            ":!bench/ready_lag.png", ":!README.md"], cwd=ROOT, stdout=subprocess.PIPE,
+                            ":!bench/*.png", ":!README.md"], cwd=ROOT, stdout=subprocess.PIPE,
                            text=True).stdout.strip()
     return (f"{datetime.date.today().isoformat()}, {cpu}, {os.cpu_count()} cores, Linux {platform.release()}, "
             f"commit {commit}{' (with uncommitted changes)' if dirty else ''}")
