@@ -7,6 +7,9 @@ PGINIT_CACHE="${PGINIT_CACHE:-$PGINIT_ROOT/.cache}"
 
 say() { printf 'pginit: %s\n' "$*" >&2; }
 
+# ctest in build directory DIR with the suite's settings, and any further ctest arguments.
+run_ctest() { (cd "$1" && ctest -j2 --output-on-failure --timeout 1800 "${@:2}"); }
+
 # Installs the Debian packages that are missing (apt-get update first, as a fresh machine needs).
 ensure_packages() {
   local missing=() package
