@@ -120,3 +120,10 @@ def dsn(server, db="postgres"):
 
 def superuser_env():
     return dict(os.environ, PGPASSWORD=SUPERUSER_PASSWORD)
+
+
+def compile_helper(name, directory):
+    """Compiles bench/NAME.c (a small C helper of a benchmark) into DIRECTORY; returns its path."""
+    path = os.path.join(directory, name)
+    subprocess.run(["cc", "-O2", "-o", path, os.path.join(HERE, f"{name}.c")], check=True)
+    return path

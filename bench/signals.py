@@ -9,13 +9,7 @@ import tempfile
 import time
 
 import common
-from common import HERE, Section, Stats
-
-
-def build_child(directory):
-    path = os.path.join(directory, "signal_child")
-    subprocess.run(["cc", "-O2", "-o", path, os.path.join(HERE, "signal_child.c")], check=True)
-    return path
+from common import Section, Stats
 
 
 def latencies(inits, child, samples):
@@ -46,7 +40,7 @@ def run():
     inits["dumb-init"] = ["dumb-init"]
     samples = common.trials(300, quick=5)
     with tempfile.TemporaryDirectory() as directory:
-        child = build_child(directory)
+        child = common.compile_helper("signal_child", directory)
         stats = {name: Stats(values) for name, values in latencies(inits, child, samples).items()}
     baseline = "tini -s --"
     rows = []
