@@ -160,6 +160,7 @@ std::optional<Failure> resolve_connection(Draft& draft, const EnvLookup& env, co
     }
     config.migrations.conn_params = with_keepalive_defaults(*migrate_params);
     config.migrations.target = describe_target(*migrate_params, env);
+    config.migrations.own_dsn = true;
     add_secret(config.secrets, find_param(*migrate_params, "password"));
   }
   return std::nullopt;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backoff.h"
@@ -19,6 +20,8 @@ enum class LogLevel { kDebug, kInfo, kWarn, kError };
 /// Reads a whole file (for *_FILE variables); an error message (errno text) on failure.
 using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
+inline constexpr std::string_view kDefaultReadySql = "SELECT 1";
+
 struct MigrationSettings {
   std::optional<std::string> directory;            ///< --migrations
   std::string table = "public.pginit_migrations";  ///< --migrations-table, validated SCHEMA.NAME
@@ -33,6 +36,7 @@ struct MigrationSettings {
   bool dry_run = false, status = false;
   ConnParams conn_params;  ///< --migrate-dsn, else the wait's params; with TCP keepalive defaults
   std::string target;      ///< conn_params described for logs
+  bool own_dsn = false;    ///< --migrate-dsn was given
 
   bool enabled() const { return directory.has_value() || !command.empty(); }
 };
@@ -53,7 +57,7 @@ struct Config {
   Duration connect_timeout{5'000};
   BackoffPolicy backoff;
   bool check = false, no_wait = false;
-  std::string ready_sql = "SELECT 1";
+  std::string ready_sql{kDefaultReadySql};
   LogFormat log_format = LogFormat::kText;
   LogLevel log_level = LogLevel::kInfo;
   bool show_help = false, show_version = false;
@@ -61,6 +65,13 @@ struct Config {
   MigrationSettings migrations;
   SupervisionSettings supervision;
   std::vector<std::string> command;  ///< COMMAND [ARG...]; empty = init-container mode
+
+  /// The wait's session goes on into the migrations, one login per replica instead of two (half
+  /// the forks and SCRAM exchanges a herd costs the server): same server and role, and a ready
+  /// query that leaves the session as it found it (a --ready-sql of the user's might not).
+  bool wait_session_serves_migrations() const {
+    return migrations.enabled() && !migrations.own_dsn && ready_sql == kDefaultReadySql && !no_wait && !check;
+  }
 };
 
 /// Builds the Config from `args` (argv without argv[0]), `env` and `read_file`. Precedence:

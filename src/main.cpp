@@ -59,11 +59,12 @@ using PhaseResult = std::optional<int>;
 
 using Clock = std::chrono::steady_clock;
 
-Task<PhaseResult> wait_phase(const Config& config, const StopRequest& stop, StartupReport& report) {
+// `conn` stays open for the migrate phase when config.wait_session_serves_migrations().
+Task<PhaseResult> wait_phase(const Config& config, PgConn& conn, const StopRequest& stop, StartupReport& report) {
   if (config.no_wait) co_return std::nullopt;
   const auto started = Clock::now();
-  PgConn conn(co_await asio::this_coro::executor);
-  const WaitRequest request{.params = config.conn_params,
+  const bool handed_on = config.wait_session_serves_migrations();
+  const WaitRequest request{.params = handed_on ? config.migrations.conn_params : config.conn_params,
                             .target = config.target,
                             .ready_sql = config.ready_sql,
                             .timeout = config.check ? config.connect_timeout : config.timeout,
@@ -72,16 +73,19 @@ Task<PhaseResult> wait_phase(const Config& config, const StopRequest& stop, Star
                             .single_attempt = config.check};
   WaitOutcome waited = co_await wait_until_ready(conn, request);
   report.wait = since(started);
+  if (!handed_on) conn.close();
   if (waited.stopped || stop.requested()) co_return report_stop(stop);
   if (!waited.ready) co_return static_cast<int>(waited.code);
   co_return std::nullopt;
 }
 
-Task<PhaseResult> migrate_phase(const Config& config, Supervisor& supervisor, StopRequest& stop,
+// Closes `conn` before the app starts: the app is not to find a slot of the server taken by pginit.
+Task<PhaseResult> migrate_phase(const Config& config, PgConn& conn, Supervisor& supervisor, StopRequest& stop,
                                 StartupReport& report) {
   if (!config.migrations.enabled()) co_return std::nullopt;
   const auto started = Clock::now();
-  const MigrationOutcome migrated = co_await run_migrations(config, supervisor, stop);
+  const MigrationOutcome migrated = co_await run_migrations(config, conn, supervisor, stop);
+  conn.close();
   report.migrations = since(started);
   report.applied = migrated.applied;
   if (migrated.exit_code != 0) co_return migrated.exit_code;
@@ -110,8 +114,9 @@ Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigse
                        StartupReport& report, int subreaper_error) {
   // Errors are values here: cancellation must not turn into an exception inside the loop.
   co_await asio::this_coro::throw_if_cancelled(false);
-  if (PhaseResult waited = co_await wait_phase(config, stop, report)) co_return *waited;
-  if (PhaseResult migrated = co_await migrate_phase(config, supervisor, stop, report)) co_return *migrated;
+  PgConn conn(co_await asio::this_coro::executor);
+  if (PhaseResult waited = co_await wait_phase(config, conn, stop, report)) co_return *waited;
+  if (PhaseResult migrated = co_await migrate_phase(config, conn, supervisor, stop, report)) co_return *migrated;
   co_return co_await supervise_phase(config, supervisor, original_mask, report, subreaper_error);
 }
 

@@ -229,17 +229,28 @@ void SignalSource::dispatch(const signalfd_siginfo* infos, std::size_t count) {
 }
 
 void SignalSource::serve_blocking(const std::function<bool()>& done) {
-  const int fd = descriptor_.native_handle();
+  // Out of the reactor's epoll set while served here (release() deletes it there and cancels the
+  // armed wait): a signal then wakes the read below and nothing else.
+  const int fd = descriptor_.release();
   const int flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) return;  // the io_context serves instead
-  std::array<signalfd_siginfo, 8> infos{};
-  while (!done()) {
-    const ssize_t got = ::read(fd, infos.data(), sizeof infos);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    dispatch(infos.data(), static_cast<std::size_t>(got) / sizeof(signalfd_siginfo));
+  if (flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0) {
+    std::array<signalfd_siginfo, 8> infos{};
+    while (!done()) {
+      const ssize_t got = ::read(fd, infos.data(), sizeof infos);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;
+      dispatch(infos.data(), static_cast<std::size_t>(got) / sizeof(signalfd_siginfo));
+    }
+    fcntl(fd, F_SETFL, flags);
   }
-  fcntl(fd, F_SETFL, flags);
+  // Back to the io_context, which serves whatever comes next (or, should fcntl have failed, instead).
+  asio::error_code error;
+  descriptor_.assign(fd, error);
+  if (error) {
+    ::close(fd);
+    return;
+  }
+  wait_next();
 }
 
 }  // namespace pginit

@@ -77,8 +77,8 @@ class SignalSource {
 
   /// Reads signals with blocking reads, outside the io_context, and hands each to on_signal until
   /// `done()`: one system call to wait and nothing between it and the handler, as dumb-init's
-  /// sigwait loop. Only while nothing but signals can need pginit (the app runs, no timer armed);
-  /// the io_context's wait on the signalfd stays armed for afterwards.
+  /// sigwait loop. Only while nothing but signals can need pginit (the app runs, no timer armed).
+  /// The signalfd leaves the io_context meanwhile, and returns to it afterwards.
   void serve_blocking(const std::function<bool()>& done);
 
  private:

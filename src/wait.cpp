@@ -20,12 +20,17 @@ bool is_true_value(const std::optional<std::string>& value) {
   return value.has_value() && *value != "f" && *value != "false";
 }
 
-// One attempt: connect, then the readiness query. nullopt = ready.
+// One attempt: connect (unless `conn` came connected from an earlier phase), then the readiness
+// query. nullopt = ready.
 Task<std::optional<Verdict>> attempt_once(PgConn& conn, const WaitRequest& request, Duration budget, bool& stopped) {
   auto started = Clock::now();
-  if (auto failure = co_await conn.connect(request.params, budget)) {
-    stopped = failure->stopped;
-    co_return classify_failure(failure->sqlstate, failure->message);
+  // A session taken over is asked at once; should it have gone meanwhile, the query fails and the
+  // next attempt connects.
+  if (!conn.connected()) {
+    if (auto failure = co_await conn.connect(request.params, budget)) {
+      stopped = failure->stopped;
+      co_return classify_failure(failure->sqlstate, failure->message);
+    }
   }
   Duration left = std::max(Duration{1}, budget - since(started));
   QueryResult result = co_await conn.query(request.ready_sql, kNoParams, left);

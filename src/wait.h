@@ -30,7 +30,8 @@ struct WaitOutcome {
 };
 
 /// Attempts until ready, a fatal verdict, the deadline, or a stop request. On success `conn` is
-/// left connected (the migrate phase keeps using it). Logs its own progress and final error.
+/// left connected (the migrate phase keeps using it). A `conn` that comes connected (to
+/// request.params) is asked first, without a new login. Logs its own progress and final error.
 Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request);
 
 }  // namespace pginit

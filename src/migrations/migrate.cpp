@@ -161,12 +161,13 @@ int check_pooler_safety(const MigrationPlan& plan, const std::vector<std::vector
 
 class MigrationRun {
  public:
-  MigrationRun(const Config& config, Supervisor& supervisor, StopRequest& stop, asio::any_io_executor executor)
+  MigrationRun(const Config& config, PgConn& conn, Supervisor& supervisor, StopRequest& stop,
+               asio::any_io_executor executor)
       : config_(config),
         settings_(config.migrations),
         supervisor_(supervisor),
         stop_(stop),
-        conn_(executor),
+        conn_(conn),
         pooled_lock_(executor),
         lease_(executor, lease_holder_name()),
         table_(HistoryTable::from(settings_.table)),
@@ -511,7 +512,7 @@ class MigrationRun {
   const MigrationSettings& settings_;
   Supervisor& supervisor_;
   StopRequest& stop_;
-  PgConn conn_;
+  PgConn& conn_;
   PooledMigrationLock pooled_lock_;  ///< the lock, when conn_ goes through a pooler
   MigrationLease lease_;
   std::string lease_holder_;  ///< the other replica whose lease made us wait
@@ -531,8 +532,8 @@ class MigrationRun {
 
 }  // namespace
 
-Task<MigrationOutcome> run_migrations(const Config& config, Supervisor& supervisor, StopRequest& stop) {
-  MigrationRun run(config, supervisor, stop, co_await asio::this_coro::executor);
+Task<MigrationOutcome> run_migrations(const Config& config, PgConn& conn, Supervisor& supervisor, StopRequest& stop) {
+  MigrationRun run(config, conn, supervisor, stop, co_await asio::this_coro::executor);
   co_return co_await run.run();
 }
 

@@ -2,6 +2,7 @@
 // The migrate phase: SQL files, then the migrate command, once across replicas.
 #include "async.h"
 #include "config.h"
+#include "pg_conn.h"
 #include "stop.h"
 #include "supervise.h"
 
@@ -18,7 +19,8 @@ struct MigrationOutcome {
 /// the lock. When the connection is lost on the way (a restart, a failover, a terminated backend,
 /// a dead link), it waits for the primary again and starts over from the top; an interrupted
 /// transaction was rolled back by the server, so nothing is applied twice. --dry-run / --status
-/// print and change nothing. Logs its own errors.
-Task<MigrationOutcome> run_migrations(const Config& config, Supervisor& supervisor, StopRequest& stop);
+/// print and change nothing. Logs its own errors. `conn` may come connected (the wait phase's
+/// session, to config.migrations.conn_params): it is checked and used instead of a new login.
+Task<MigrationOutcome> run_migrations(const Config& config, PgConn& conn, Supervisor& supervisor, StopRequest& stop);
 
 }  // namespace pginit

@@ -481,6 +481,39 @@ def test_a_waiting_replica_listens_for_the_release_of_the_lock(pg, fresh_db, tmp
     assert 'Asynchronous notification "pginit_lock_4242" received' in heard
 
 
+def logins_into(pg, db, argv):
+    """pginit's result and its sessions in db, as the server counted them (pg_stat_database.sessions,
+    read once every session there has ended and flushed its statistics)."""
+    before = int(pg.psql(f"SELECT sessions FROM pg_stat_database WHERE datname = '{db}'"))
+    result = run_pginit(argv)
+    for _ in range(100):
+        if pg.psql(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}'") == "0":
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    return result, int(pg.psql(f"SELECT sessions FROM pg_stat_database WHERE datname = '{db}'")) - before
+
+
+def test_the_wait_and_the_migrations_share_one_login(pg, fresh_db, tmp_path):
+    """Half the forks and SCRAM exchanges a herd costs the server: the wait's session migrates too."""
+    migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
+    result, logins = logins_into(pg, fresh_db, ["--dsn", pg.dsn(db=fresh_db), "--migrations", str(migrations), "--",
+                                                "true"])
+    assert result.returncode == 0, result.stderr
+    assert logins == 1
+    assert len(history(pg, fresh_db)) == 1
+
+
+def test_a_ready_sql_of_the_users_gets_a_session_of_its_own(pg, fresh_db, tmp_path):
+    """Its SET (or open transaction) must not follow the migrations: the wait's session is closed."""
+    migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
+    result, logins = logins_into(pg, fresh_db, ["--dsn", pg.dsn(db=fresh_db), "--ready-sql",
+                                                "SET search_path = nowhere", "--migrations", str(migrations)])
+    assert result.returncode == 0, result.stderr
+    assert logins == 2
+    assert pg.psql("SELECT schemaname FROM pg_tables WHERE tablename = 'a'", db=fresh_db) == "public"
+
+
 def test_migrate_dsn_is_used_for_migrations(pg, fresh_db, tmp_path):
     migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE owned (x int);\n"})
     from conftest import SUPERUSER_PASSWORD
