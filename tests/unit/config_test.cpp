@@ -276,3 +276,19 @@ TEST_CASE("config: the migration connection gets keepalive defaults, the wait's 
   CHECK(find_param(config->migrations.conn_params, "tcp_user_timeout") == "30000");
   CHECK_FALSE(find_param(config->conn_params, "tcp_user_timeout"));
 }
+
+TEST_CASE("config: the wait's session serves the migrations only when nothing sets them apart") {
+  World world;
+  auto serves = [&](std::vector<std::string> args) {
+    auto config = world.parse(std::move(args));
+    REQUIRE(config);
+    return config->wait_session_serves_migrations();
+  };
+  CHECK(serves({"--dsn", "postgres://app@db/app", "--migrations", "/m"}));
+  CHECK(serves({"--dsn", "postgres://app@db/app", "--migrate-cmd", "./migrate", "--", "true"}));
+  CHECK_FALSE(serves({"--dsn", "postgres://app@db/app", "--", "true"}));  // nothing to migrate
+  CHECK_FALSE(serves({"--dsn", "postgres://app@db/app", "--migrate-dsn", "postgres://owner@db/app", "--migrations",
+                      "/m"}));
+  CHECK_FALSE(serves({"--dsn", "postgres://app@db/app", "--ready-sql", "SET search_path = x", "--migrations", "/m"}));
+  CHECK_FALSE(serves({"--dsn", "postgres://app@db/app", "--no-wait", "--migrations", "/m"}));
+}
