@@ -15,7 +15,7 @@ Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double 
     const double unit = std::clamp(random_unit, 0.0, 1.0);
     const double window = std::min(static_cast<double>(policy.full_window.count()) *
                                        std::ldexp(1.0, std::clamp(attempt - 1, 0, 20)),
-                                   static_cast<double>(std::max(policy.max, policy.full_window).count()));
+                                   static_cast<double>(std::max(policy.max, policy.full_max).count()));
     return Duration{static_cast<Duration::rep>(std::max(unit * window, static_cast<double>(policy.min.count())))};
   }
   Duration cap = policy.max;

@@ -26,7 +26,12 @@ struct BackoffPolicy {
   int refused_quick_steps = 500;  ///< refusals retried that soon (7-10 s), then at cheap_max: a long outage
   Duration cheap_max{50};         ///< cap for Cost::kCheap
   Duration polling_max{500};      ///< cap for Cost::kPolling
-  Duration full_window{1000};     ///< Cost::kFull's first window, doubled each time, up to max
+  Duration full_window{1000};     ///< Cost::kFull's first window, doubled each time, up to full_max
+  /// Cost::kFull's longest window (or max, when longer). A herd larger than the server's slots keeps
+  /// coming back refused while the windows stay at 2 s: 300 replicas against 27 slots made 4.6
+  /// refusals each with 2 s, 2.4 with 8 s, and their apps started in half the time (median), the
+  /// last as late (bench/results.md, figure 13).
+  Duration full_max{8000};
   Duration pooler_min{500};       ///< floor for Cost::kPooler, whatever --backoff-max says
   Duration pooler_max{1000};      ///< cap for Cost::kPooler
 };
@@ -36,7 +41,7 @@ struct BackoffPolicy {
 /// the result lies in [cap/2, cap], `random_unit` in [0, 1) picking the point. Never below
 /// policy.min unless policy.max is. Cost::kPooler lies in [pooler_min, pooler_max] always.
 /// Cost::kFull lies anywhere in [min, window] (full jitter), the window full_window * 2^(attempt-1)
-/// up to max(policy.max, full_window): a herd refused at once spreads over the window.
+/// up to max(policy.max, full_max): a herd refused at once spreads over the window.
 Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double random_unit);
 
 /// The step (the `attempt` of next_delay) for the delay after each failed attempt. It counts up,

@@ -90,7 +90,7 @@ const std::array kOptions{
                "first delay between attempts", "10ms"},
     OptionSpec{"backoff-max", "DUR", true,
                [](Draft& d, std::string_view v) { return set_duration(d.config.backoff.max, "backoff-max", v); },
-               "longest delay between attempts", "2s"},
+               "longest delay between attempts (after \"too many clients\": 8 s, or this when longer)", "2s"},
     OptionSpec{"check", "", false, FLAG(config.check),
                "one attempt, no retry: exit 0 if ready, 69 if not (HEALTHCHECK, readiness probes)", "off"},
     OptionSpec{

@@ -109,5 +109,11 @@ TEST_CASE("backoff: a full server's refusals are spread over a window that doubl
   CHECK(next_delay(1, Cost::kFull, policy, 0.5) == policy.full_window / 2);
   CHECK(next_delay(1, Cost::kFull, policy, 1.0) == policy.full_window);
   CHECK(next_delay(2, Cost::kFull, policy, 1.0) == 2 * policy.full_window);
-  CHECK(next_delay(30, Cost::kFull, policy, 1.0) == std::max(policy.max, policy.full_window));
+  CHECK(next_delay(4, Cost::kFull, policy, 1.0) == 8 * policy.full_window);
+  // Beyond --backoff-max (2 s): a herd larger than the server's slots keeps its windows growing.
+  CHECK(policy.full_max > policy.max);
+  CHECK(next_delay(30, Cost::kFull, policy, 1.0) == policy.full_max);
+  BackoffPolicy patient;
+  patient.max = Duration{30000};
+  CHECK(next_delay(30, Cost::kFull, patient, 1.0) == patient.max);
 }
