@@ -151,7 +151,7 @@ def test_user_runs_the_django_example_unprivileged_from_a_root_image(engine, dja
         processes = engine.docker("top", name, "-eo", "pid,uid,args").stdout.splitlines()[1:]
         assert processes, "no process in the container"
         uids = {line.split()[1] for line in processes}
-        assert uids == {"65534"}, f"every process should run as nobody:\n" + "\n".join(processes)
+        assert uids == {"65534"}, "every process should run as nobody:\n" + "\n".join(processes)
         assert any("gunicorn" in line for line in processes)
         assert pg.psql("SELECT count(*) > 0 FROM django_migrations", db=db) == "t"
         started = time.monotonic()

@@ -2,7 +2,6 @@
 HAProxy on loopback, reached through HAProxy and through a multi-host DSN; a planned switchover and a
 SIGKILL of the leader in the middle of 200 files; pginit started before the cluster exists; a replica;
 and the whole production stack, app -> PgBouncer (transaction pooling) -> HAProxy -> Patroni."""
-import threading
 import time
 import types
 

@@ -2,7 +2,6 @@
 (issue 16): every file once across a herd of replicas, no advisory lock left behind on a pooled server
 connection however pginit ends, and calm retries while PgBouncer's server is down."""
 import os
-import re
 import signal
 import subprocess
 import time
