@@ -101,7 +101,7 @@ const std::array kOptions{
           return std::nullopt;
         },
         "ready when SQL succeeds and its first value is not false/NULL/no row (a command without rows counts as ready)",
-        "SELECT 1"},
+        kDefaultReadySql},
     OptionSpec{"no-wait", "", true, FLAG(config.no_wait),
                "skip the wait (migrations still wait for their own connection)", "off"},
     OptionSpec{"log-format", "text|json", true,
