@@ -88,7 +88,9 @@ def test_compose_up_migrates_once_answers_and_stops_at_once(engine, django_image
         engine.compose(*project, "stop", "-t", "10", "web")
         stopped_after = time.monotonic() - started
         assert engine.docker("inspect", "-f", "{{.State.ExitCode}}", web).stdout.strip() == "0"
-        assert stopped_after < 2.0, f"docker-compose stop took {stopped_after:.2f}s"
+        # At once means on the SIGTERM, not at docker's SIGKILL after -t 10 (that would be exit 137). Half the
+        # grace, not a speed: compose's own round trips took 2.05 s once, with every other phase running beside.
+        assert stopped_after < 5.0, f"docker-compose stop took {stopped_after:.2f}s"
         print(f"\ncompose: web stopped in {stopped_after:.2f}s with exit 0")
     finally:
         engine.compose(*project, "down", "-v", check=False)

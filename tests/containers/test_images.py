@@ -61,7 +61,8 @@ def test_pid1_waits_migrates_supervises_and_docker_stop_returns_the_childs_code(
         engine.docker("stop", "-t", "10", name)
         stopped_after = time.monotonic() - started
         assert inspect(engine, name, "{{.State.ExitCode}}") == "7", "the child's exit code, not 137"
-        assert stopped_after < 2.0, f"docker stop took {stopped_after:.2f}s: SIGTERM did not reach the child"
+        # Half of -t 10: on the SIGTERM, not at docker's SIGKILL; not a speed (the host runs other phases beside).
+        assert stopped_after < 5.0, f"docker stop took {stopped_after:.2f}s: SIGTERM did not reach the child"
         assert "got SIGTERM" in engine.docker("logs", name).stdout
         print(f"\n{flavour}: docker stop -t 10 took {stopped_after:.2f}s")
     finally:
@@ -158,7 +159,7 @@ def test_user_runs_the_django_example_unprivileged_from_a_root_image(engine, dja
         engine.docker("stop", "-t", "10", name)
         stopped_after = time.monotonic() - started
         assert inspect(engine, name, "{{.State.ExitCode}}") == "0", "gunicorn's own exit code on TERM"
-        assert stopped_after < 3.0, f"docker stop took {stopped_after:.2f}s"
+        assert stopped_after < 5.0, f"docker stop took {stopped_after:.2f}s"  # half of -t 10, as above
         print(f"\n--user nobody from a root image: docker stop took {stopped_after:.2f}s, exit 0")
     finally:
         engine.docker("rm", "-f", name, check=False)
