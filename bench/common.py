@@ -122,6 +122,13 @@ def superuser_env():
     return dict(os.environ, PGPASSWORD=SUPERUSER_PASSWORD)
 
 
+def earlier_build(variable):
+    """The path of an earlier pginit build named by the environment VARIABLE (PGINIT_BEFORE for figure 12's,
+    PGINIT_BEFORE_19 for figures 5 and 13), measured beside today's in the same run; None without one."""
+    path = os.environ.get(variable)
+    return path if path and os.path.exists(path) else None
+
+
 def compile_helper(name, directory):
     """Compiles bench/NAME.c (a small C helper of a benchmark) into DIRECTORY; returns its path."""
     path = os.path.join(directory, name)

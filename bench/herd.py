@@ -153,8 +153,8 @@ SPARE = 5  # the margin of the --spare-connections rows: slots the waiters leave
 
 def run(directory):
     pginit = common.pginit_builds()[0][1]
-    before = os.environ.get("PGINIT_BEFORE_19")  # a build before issue 19's work, measured in the same run
-    builds = [("pginit", pginit)] + ([("pginit before issue 19", before)] if before and os.path.exists(before) else [])
+    before = common.earlier_build("PGINIT_BEFORE_19")
+    builds = [("pginit", pginit)] + ([("pginit before issue 19", before)] if before else [])
     herds = (5, 20) if common.QUICK else (30, 300)
     migrations = os.path.join(directory, "herd", "m")
     everything = write_files(migrations)

@@ -90,8 +90,7 @@ def wait_row(label, pginit, replicas):
 
 def run(server, directory):
     builds = [common.pginit_builds()[0]]
-    before = os.environ.get("PGINIT_BEFORE")
-    if before and os.path.exists(before):
+    if before := common.earlier_build("PGINIT_BEFORE"):
         builds.append(("pginit before issue 16", before))
     replicas, files = common.trials(10, quick=3), common.trials(50, quick=10)
     migrations = os.path.join(directory, "pooler")

@@ -39,8 +39,7 @@ def latencies(inits, child, samples):
 
 def run():
     inits = {f"{label} --no-wait --": [path, "--no-wait", "--"] for label, path in common.pginit_builds()}
-    before = os.environ.get("PGINIT_BEFORE_19")  # a build before issue 19's work, measured in the same run
-    if before and os.path.exists(before):
+    if before := common.earlier_build("PGINIT_BEFORE_19"):
         inits["pginit before issue 19 (static) --no-wait --"] = [before, "--no-wait", "--"]
     inits["tini -s --"] = ["tini", "-s", "--"]
     inits["dumb-init"] = ["dumb-init"]
