@@ -25,13 +25,15 @@ ensure_packages() {
   apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-unsafe-io "${missing[@]}" >/dev/null
 }
 
-# apt-get update, unless this machine did it in the last hour: scripts/test installs in two steps,
-# the second beside a build that reads the lists.
+# apt-get update, unless it was done here in the last hour: scripts/test installs in two steps, the
+# second beside a build that reads the lists. The stamp lies beside the lists, so that it goes with
+# them (an image's build removes them) and never travels with the tree (.cache is part of an image's
+# build context); the next update removes it as a file it does not know.
+APT_UPDATED_STAMP=/var/lib/apt/lists/pginit-updated
 update_package_lists() {
-  local stamp="$PGINIT_CACHE/.apt-updated"
-  [[ -n $(find "$stamp" -mmin -60 2>/dev/null) ]] && return 0
+  [[ -n $(find "$APT_UPDATED_STAMP" -mmin -60 2>/dev/null) ]] && return 0
   apt-get update -qq
-  mkdir -p "$PGINIT_CACHE" && touch "$stamp"
+  touch "$APT_UPDATED_STAMP"
 }
 
 # The Debian mirror apt uses (the first URIs: line), for deb-src entries and debootstrap.
@@ -45,10 +47,10 @@ enable_source_packages() {
   local list=/etc/apt/sources.list.d/pginit-src.sources
   if [[ ! -f $list ]]; then
     sed -e 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$list"
-    rm -f "$PGINIT_CACHE/.apt-updated"
+    rm -f "$APT_UPDATED_STAMP"
     update_package_lists
   elif ! apt-cache showsrc postgresql-15 >/dev/null 2>&1; then
-    rm -f "$PGINIT_CACHE/.apt-updated"
+    rm -f "$APT_UPDATED_STAMP"
     update_package_lists  # an image whose lists were removed
   fi
 }
