@@ -120,7 +120,9 @@ DEBIAN_CHANGES = ["--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin
 ALPINE_CHANGES = ["--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                   "--change", 'CMD ["/bin/sh"]']
 
-# The official image's apt settings: no package cache kept in layers.
+# The official image's dpkg and apt settings (debuerreotype's): no sync after every file, as an
+# image's build does not survive a power cut anyway, and no package cache kept in layers.
+DOCKER_APT_SPEEDUP = "force-unsafe-io\n"
 DOCKER_CLEAN = """DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
 APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
 Dir::Cache::pkgcache "";
@@ -155,6 +157,8 @@ def debian_tarball(arch=HOST):
             f.write(DEBIAN_SOURCES.format(mirror=mirror, security=security))
         with open(os.path.join(root, "etc/apt/apt.conf.d/docker-clean"), "w") as f:
             f.write(DOCKER_CLEAN)
+        with open(os.path.join(root, "etc/dpkg/dpkg.cfg.d/docker-apt-speedup"), "w") as f:
+            f.write(DOCKER_APT_SPEEDUP)
         for directory in ("usr/share/doc", "usr/share/man", "usr/share/locale"):
             shutil.rmtree(os.path.join(root, directory), ignore_errors=True)
             os.makedirs(os.path.join(root, directory))
