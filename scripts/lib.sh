@@ -47,12 +47,12 @@ enable_source_packages() {
   local list=/etc/apt/sources.list.d/pginit-src.sources
   if [[ ! -f $list ]]; then
     sed -e 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$list"
-    rm -f "$APT_UPDATED_STAMP"
-    update_package_lists
-  elif ! apt-cache showsrc postgresql-15 >/dev/null 2>&1; then
-    rm -f "$APT_UPDATED_STAMP"
-    update_package_lists  # an image whose lists were removed
+  elif apt-cache showsrc postgresql-15 >/dev/null 2>&1; then
+    return 0
   fi
+  # New deb-src entries, or an image whose lists were removed: the lists are read again.
+  rm -f "$APT_UPDATED_STAMP"
+  update_package_lists
 }
 
 # Downloads and unpacks (with Debian's patches) source package NAME at the first VERSION that the
