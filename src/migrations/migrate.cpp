@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "command_line.h"
-#include "files.h"
 #include "log.h"
 #include "migrations/fingerprint.h"
 #include "migrations/history.h"
@@ -16,7 +15,7 @@
 #include "migrations/lock.h"
 #include "migrations/plan.h"
 #include "migrations/pooled_lock.h"
-#include "migrations/pooler_safety.h"
+#include "migrations/preflight.h"
 #include "migrations/runner.h"
 #include "migrations/sha256.h"
 #include "migrations/status_report.h"
@@ -45,28 +44,6 @@ struct History {
   std::vector<AppliedMigration> rows;
   std::optional<PgFailure> failure;
 };
-
-int fail(ExitCode code, const std::string& message) {
-  log::error(fmt::format("{} (exit {})", message, static_cast<int>(code)));
-  return static_cast<int>(code);
-}
-
-Result<std::vector<MigrationFile>> load_migration_files(const std::string& directory) {
-  auto entries = list_directory(directory);
-  if (!entries) return entries.failure();
-  auto files = order_migration_files(*entries);
-  if (!files) return files.failure();
-  for (MigrationFile& file : *files) {
-    auto content = read_file(directory + "/" + file.filename);
-    if (!content)
-      return Failure{ExitCode::kConfig,
-                     fmt::format("cannot read migration {}/{}: {}", directory, file.filename, content.error())};
-    file.content = std::move(*content);
-    file.checksum = sha256_hex(file.content);
-    file.no_transaction = wants_no_transaction(file.content);
-  }
-  return files;
-}
 
 Task<History> read_history(PgConn& conn, const HistoryTable& table) {
   History history;
@@ -101,64 +78,6 @@ Task<std::optional<std::string>> stored_fingerprint(PgConn& conn, const HistoryT
   co_return result.rows[0][0];
 }
 
-// Checks the plan against --allow-changed / --strict-order; 0 or the exit code.
-int check_plan(const MigrationPlan& plan, const MigrationSettings& settings) {
-  for (const auto& changed : plan.changed) {
-    if (settings.allow_changed) {
-      log::warn(fmt::format("migration {} changed since it was applied; applying nothing for it (--allow-changed)",
-                            changed.file->filename),
-                {{"applied_checksum", changed.applied_checksum}, {"file_checksum", changed.file->checksum}});
-      continue;
-    }
-    return fail(ExitCode::kMigrationFailed,
-                fmt::format("migration {} changed after it was applied: checksum {} in the history table, {} on disk; "
-                            "restore the file, or pass --allow-changed",
-                            changed.file->filename, changed.applied_checksum, changed.file->checksum));
-  }
-  for (const MigrationFile* file : plan.out_of_order) {
-    if (settings.strict_order) {
-      return fail(ExitCode::kMigrationFailed,
-                  fmt::format("migration {} is older than the newest applied one (--strict-order)", file->filename));
-    }
-    log::warn(fmt::format("applying migration {} out of order: a newer one is already applied", file->filename));
-  }
-  for (const AppliedMigration& missing : plan.missing) {
-    log::warn(
-        fmt::format("migration {}_{} is in the history table but its file is gone", missing.version, missing.name));
-  }
-  return 0;
-}
-
-// Every pending file split before the first is sent: psql-only syntax in any stops them all.
-Result<std::vector<std::vector<SqlStatement>>> split_pending(const MigrationPlan& plan) {
-  std::vector<std::vector<SqlStatement>> statements;
-  for (const MigrationFile* file : plan.pending) {
-    auto split = split_migration(*file);
-    if (!split) return split.failure();
-    for (int line : split->skipped_lines)
-      log::debug("left out a psql-only line", {{"file", file->filename}, {"line", line}});
-    statements.push_back(std::move(split->statements));
-  }
-  return statements;
-}
-
-// Through a pooler, statements that leave state in the session cannot work (pooler_safety.h):
-// refused before anything of any file is sent. 0 or the exit code.
-int check_pooler_safety(const MigrationPlan& plan, const std::vector<std::vector<SqlStatement>>& statements) {
-  for (std::size_t index = 0; index < plan.pending.size(); ++index) {
-    const MigrationFile& file = *plan.pending[index];
-    for (const SqlStatement& statement : statements[index]) {
-      if (auto reason = pooler_unsafe_reason(statement.text, file.no_transaction)) {
-        return fail(ExitCode::kConfig,
-                    fmt::format("migration {} line {} cannot run through the connection pooler: {}; give the "
-                                "migrations a direct connection to the server with --migrate-dsn",
-                                file.filename, statement.line, *reason));
-      }
-    }
-  }
-  return 0;
-}
-
 class MigrationRun {
  public:
   MigrationRun(const Config& config, PgConn& conn, Supervisor& supervisor, StopRequest& stop,
@@ -176,12 +95,12 @@ class MigrationRun {
   Task<MigrationOutcome> run() {
     if (settings_.directory) {
       auto loaded = load_migration_files(*settings_.directory);
-      if (!loaded) co_return MigrationOutcome{fail(loaded.failure().code, loaded.error())};
+      if (!loaded) co_return MigrationOutcome{report_failure(loaded.failure().code, loaded.error())};
       files_ = std::move(*loaded);
     }
     if (!settings_.fingerprint_globs.empty() && !settings_.force) {
       auto computed = compute_fingerprint(settings_.fingerprint_globs);
-      if (!computed) co_return MigrationOutcome{fail(computed.failure().code, computed.error())};
+      if (!computed) co_return MigrationOutcome{report_failure(computed.failure().code, computed.error())};
       fingerprint_ = *computed;
     }
     const auto started = Clock::now();
@@ -196,9 +115,9 @@ class MigrationRun {
         continue;
       }
       if (++restarts >= kMaxRestarts) {
-        co_return MigrationOutcome{
-            fail(ExitCode::kNotReady, fmt::format("lost the connection to {} {} times during migrations, last: {}",
-                                                  settings_.target, kMaxRestarts, lost_reason_))};
+        co_return MigrationOutcome{report_failure(
+            ExitCode::kNotReady, fmt::format("lost the connection to {} {} times during migrations, last: {}",
+                                             settings_.target, kMaxRestarts, lost_reason_))};
       }
       log::warn(fmt::format("lost the connection to {} during migrations ({}): waiting for the primary again, then "
                             "starting the migrations over",
@@ -213,11 +132,11 @@ class MigrationRun {
   // --migrate-timeout (counted from `started`). The exit code to end with, or nullopt to try again.
   Task<std::optional<int>> try_again_later(Clock::time_point started, int waits, bool server_full) {
     if (settings_.timeout.count() > 0 && since(started) >= settings_.timeout) {
-      co_return fail(ExitCode::kNotReady, server_full
-                                              ? fmt::format("could not take the migration lock (key {}) within {}",
-                                                            lock_key_, format_duration(settings_.timeout))
-                                              : fmt::format("the migrations of {} still ran after {}", lease_holder_,
-                                                            format_duration(settings_.timeout)));
+      co_return report_failure(ExitCode::kNotReady,
+                               server_full ? fmt::format("could not take the migration lock (key {}) within {}",
+                                                         lock_key_, format_duration(settings_.timeout))
+                                           : fmt::format("the migrations of {} still ran after {}", lease_holder_,
+                                                         format_duration(settings_.timeout)));
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     const Cost cost = server_full ? Cost::kFull : Cost::kPolling;
@@ -319,12 +238,13 @@ class MigrationRun {
       lost_reason_ = fmt::format("no answer through the pooler within {}", format_duration(config_.connect_timeout));
       co_return kConnectionLost;
     }
-    co_return fail(ExitCode::kNotReady,
-                   fmt::format("the pooler at {} gave the migrations no second server connection within {} while the "
-                               "migration lock's transaction holds one: let the pool give pginit two (PgBouncer's "
-                               "default_pool_size 2 or more, 3 with a --migrate-cmd through the same pool), or connect "
-                               "the migrations directly with --migrate-dsn",
-                               settings_.target, format_duration(config_.connect_timeout)));
+    co_return report_failure(
+        ExitCode::kNotReady,
+        fmt::format("the pooler at {} gave the migrations no second server connection within {} while the "
+                    "migration lock's transaction holds one: let the pool give pginit two (PgBouncer's "
+                    "default_pool_size 2 or more, 3 with a --migrate-cmd through the same pool), or connect "
+                    "the migrations directly with --migrate-dsn",
+                    settings_.target, format_duration(config_.connect_timeout)));
   }
 
   // The lock's connection went away (a pooler restart, a terminated backend): so did the lock.
@@ -340,7 +260,7 @@ class MigrationRun {
       lost_reason_ = failure.message;
       return kConnectionLost;
     }
-    return fail(ExitCode::kMigrationFailed, fmt::format("{}: {}", what, failure.message));
+    return report_failure(ExitCode::kMigrationFailed, fmt::format("{}: {}", what, failure.message));
   }
 
   // The fast path, without the lock: no file pending or changed, and the command's fingerprint
@@ -381,8 +301,9 @@ class MigrationRun {
       case LockStatus::kStopped:
         co_return report_stop(stop_);
       case LockStatus::kTimedOut:
-        co_return fail(ExitCode::kNotReady, fmt::format("could not take the migration lock (key {}) within {}",
-                                                        lock_key_, format_duration(settings_.timeout)));
+        co_return report_failure(ExitCode::kNotReady,
+                                 fmt::format("could not take the migration lock (key {}) within {}", lock_key_,
+                                             format_duration(settings_.timeout)));
       case LockStatus::kYielded:
         co_return kYielded;
       case LockStatus::kFailed:
@@ -420,7 +341,7 @@ class MigrationRun {
     MigrationPlan plan = plan_migrations(files_, history.rows);
     if (int code = check_plan(plan, settings_); code != 0) co_return code;
     auto statements = split_pending(plan);
-    if (!statements) co_return fail(statements.failure().code, statements.error());
+    if (!statements) co_return report_failure(statements.failure().code, statements.error());
     if (conn_.pooled()) {
       if (int code = check_pooler_safety(plan, *statements); code != 0) co_return code;
     }
@@ -459,10 +380,11 @@ class MigrationRun {
     interrupted_.version = file.version;
     interrupted_.statement = result.statement;
     if (interrupted_.losses >= kMaxLossesPerFile) {
-      co_return fail(ExitCode::kMigrationFailed,
-                     fmt::format("migration {} lost the connection {} times in a row (last at statement {}: {}); it "
-                                 "may be what brings the server down",
-                                 file.filename, interrupted_.losses, result.statement, result.reason));
+      co_return report_failure(
+          ExitCode::kMigrationFailed,
+          fmt::format("migration {} lost the connection {} times in a row (last at statement {}: {}); it "
+                      "may be what brings the server down",
+                      file.filename, interrupted_.losses, result.statement, result.reason));
     }
     if (file.no_transaction && result.statement > 0) {
       log::warn(fmt::format("migration {} is a no-transaction file and was interrupted at statement {}: the "
@@ -488,8 +410,8 @@ class MigrationRun {
     const int code = co_await supervisor_.run(settings_.command, ChildRole::kMigration);
     if (stop_.requested()) co_return 0;
     if (code != 0) {
-      co_return fail(ExitCode::kMigrationFailed,
-                     fmt::format("the migrate command failed with exit code {}: {}", code, command_text_));
+      co_return report_failure(ExitCode::kMigrationFailed,
+                               fmt::format("the migrate command failed with exit code {}: {}", code, command_text_));
     }
     if (fingerprint_) {
       const QueryParams params{command_text_, *fingerprint_};
