@@ -266,7 +266,9 @@ def test_connects_dropped_for_2s_each_attempt_is_cut_at_the_connect_timeout(name
     assert result.returncode == 0, result.stderr
     timed_out = [line for line in result.stderr.splitlines() if "attempt failed" in line and "timeout expired" in line]
     assert len(timed_out) >= 3, "each attempt should end at --connect-timeout, not at the kernel's SYN retries"
-    assert all("next_delay=0ms" in line for line in timed_out), "an attempt that timed out is followed at once"
+    # The first three fall in the 2 s of dropped packets. Later ones can come after the accept, under
+    # emulation (a SCRAM login there takes about 500 ms), when the doubled backoff may outlast 500 ms.
+    assert all("next_delay=0ms" in line for line in timed_out[:3]), "an attempt that timed out is followed at once"
 
 
 def test_packets_dropped_during_the_ready_query_do_not_hang_the_wait(namespaced_server):
