@@ -98,6 +98,19 @@ def test_no_command_exits_0_as_an_init_container():
 FORWARDED = ["HUP", "INT", "QUIT", "USR1", "USR2", "WINCH", "ALRM", "URG", "PIPE", "TERM"]
 
 
+def signal_masks(pids):
+    """Each process's pending (own, shared) and blocked signal masks, as /proc shows them."""
+    described = []
+    for pid in pids:
+        try:
+            status = proc_status(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        described.append(f"pid {pid} ({status['Name']}): pending {status['SigPnd']}/{status['ShdPnd']}, "
+                         f"blocked {status['SigBlk']}")
+    return "; ".join(described)
+
+
 def record_signals(init_argv, tmp_path, send, last, pid1=True, extra_args=()):
     log = tmp_path / "signals.log"
     argv = init_argv + list(extra_args) + RECORDER + [str(log), last]
@@ -108,7 +121,14 @@ def record_signals(init_argv, tmp_path, send, last, pid1=True, extra_args=()):
     for name in send:
         before = log.read_text().count("\n")
         os.kill(target, getattr(signal, "SIG" + name))
-        wait_for(lambda: log.read_text().count("\n") > before, timeout=5)
+        try:
+            wait_for(lambda: log.read_text().count("\n") > before, timeout=5)
+        except AssertionError:
+            where = signal_masks([target] + children_of(target))  # where the signal waits, if anywhere
+            os.kill(target, signal.SIGKILL)  # as PID 1 it takes its namespace with it
+            _, err = proc.communicate(timeout=10)
+            raise AssertionError(f"SIG{name} did not reach the child in 5 s; it recorded {log.read_text().split()}; "
+                                 f"{where}; the init's stderr: {err!r}") from None
     out, err = proc.communicate(timeout=10)
     return proc.returncode, log.read_text().split()[1:], err
 
