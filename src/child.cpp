@@ -24,8 +24,7 @@ std::vector<char*> to_argv(const std::vector<std::string>& args) {
 
 Failure exec_failure(const std::vector<std::string>& argv, int error_number) {
   ExitCode code = exit_code_for_exec_errno(error_number);
-  return {code, fmt::format("cannot run \"{}\": {} (exit {})", argv.empty() ? "" : argv[0], std::strerror(error_number),
-                            static_cast<int>(code))};
+  return {code, fmt::format("cannot run \"{}\": {}", argv.empty() ? "" : argv[0], std::strerror(error_number))};
 }
 
 }  // namespace

@@ -157,4 +157,9 @@ void write(LogLevel level, std::string_view message, std::initializer_list<Field
   current.logger->log(to_spdlog(level), "{}", line);
 }
 
+int failure(ExitCode code, std::string_view message, std::initializer_list<Field> fields) {
+  write(LogLevel::kError, fmt::format("{} (exit {})", message, static_cast<int>(code)), fields);
+  return static_cast<int>(code);
+}
+
 }  // namespace pginit::log

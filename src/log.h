@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config.h"
+#include "exit_code.h"
 
 namespace pginit::log {
 
@@ -42,5 +43,8 @@ inline void warn(std::string_view message, std::initializer_list<Field> fields =
 inline void error(std::string_view message, std::initializer_list<Field> fields = {}) {
   write(LogLevel::kError, message, fields);
 }
+
+/// A failure pginit ends with, as its one error line: "MESSAGE (exit CODE)". Returns CODE.
+int failure(ExitCode code, std::string_view message, std::initializer_list<Field> fields = {});
 
 }  // namespace pginit::log

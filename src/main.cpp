@@ -43,10 +43,7 @@ std::optional<int> become_user(const std::string& spec) {
     failure = identity.failure();
   else
     failure = become(*identity);
-  if (failure) {
-    log::error(fmt::format("{} (exit {})", failure->message, static_cast<int>(failure->code)));
-    return static_cast<int>(failure->code);
-  }
+  if (failure) return log::failure(failure->code, failure->message);
   log::debug("became the --user", {{"user", spec},
                                    {"uid", static_cast<int>(identity->uid)},
                                    {"gid", static_cast<int>(identity->gid)},
@@ -123,10 +120,7 @@ Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigse
 // subreaper_error: errno of PR_SET_CHILD_SUBREAPER (0 when it worked or pginit is PID 1).
 int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point started, int subreaper_error) {
   auto config = parse_config(std::vector<std::string>(argv + 1, argv + argc), read_environment, read_file);
-  if (!config) {
-    log::error(fmt::format("{} (exit {})", config.error(), static_cast<int>(config.failure().code)));
-    return static_cast<int>(config.failure().code);
-  }
+  if (!config) return log::failure(config.failure().code, config.error());
   if (config->show_help) {
     std::fputs(usage_text().c_str(), stdout);
     return 0;

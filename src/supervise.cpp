@@ -90,10 +90,7 @@ Task<int> Supervisor::run(const std::vector<std::string>& argv, ChildRole role, 
   // The migrate command runs under pginit's migration lock, which ends with pginit: should pginit
   // be killed, the command must not run on beside the next lock holder's.
   auto spawned = spawn_child(argv, child_mask_, take_terminal, role == ChildRole::kMigration);
-  if (!spawned) {
-    log::error(spawned.error());
-    co_return static_cast<int>(spawned.failure().code);
-  }
+  if (!spawned) co_return log::failure(spawned.failure().code, spawned.error());
   child_ = RunningChild{*spawned, role, take_terminal, std::nullopt};
   grace_started_ = false;
   if (report != nullptr) {

@@ -76,9 +76,8 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
       co_return WaitOutcome{.ready = true};
     }
     if (!verdict->transient) {
-      log::error(fmt::format("cannot connect to {}: {} (exit {})", request.target, verdict->reason,
-                             static_cast<int>(verdict->exit_code)),
-                 {{"attempts", attempt}});
+      log::failure(verdict->exit_code, fmt::format("cannot connect to {}: {}", request.target, verdict->reason),
+                   {{"attempts", attempt}});
       co_return WaitOutcome{.code = verdict->exit_code};
     }
     const Duration elapsed = since(started);

@@ -95,12 +95,12 @@ class MigrationRun {
   Task<MigrationOutcome> run() {
     if (settings_.directory) {
       auto loaded = load_migration_files(*settings_.directory);
-      if (!loaded) co_return MigrationOutcome{report_failure(loaded.failure().code, loaded.error())};
+      if (!loaded) co_return MigrationOutcome{log::failure(loaded.failure().code, loaded.error())};
       files_ = std::move(*loaded);
     }
     if (!settings_.fingerprint_globs.empty() && !settings_.force) {
       auto computed = compute_fingerprint(settings_.fingerprint_globs);
-      if (!computed) co_return MigrationOutcome{report_failure(computed.failure().code, computed.error())};
+      if (!computed) co_return MigrationOutcome{log::failure(computed.failure().code, computed.error())};
       fingerprint_ = *computed;
     }
     const auto started = Clock::now();
@@ -115,7 +115,7 @@ class MigrationRun {
         continue;
       }
       if (++restarts >= kMaxRestarts) {
-        co_return MigrationOutcome{report_failure(
+        co_return MigrationOutcome{log::failure(
             ExitCode::kNotReady, fmt::format("lost the connection to {} {} times during migrations, last: {}",
                                              settings_.target, kMaxRestarts, lost_reason_))};
       }
@@ -132,7 +132,7 @@ class MigrationRun {
   // --migrate-timeout (counted from `started`). The exit code to end with, or nullopt to try again.
   Task<std::optional<int>> try_again_later(Clock::time_point started, int waits, bool server_full) {
     if (settings_.timeout.count() > 0 && since(started) >= settings_.timeout) {
-      co_return report_failure(ExitCode::kNotReady,
+      co_return log::failure(ExitCode::kNotReady,
                                server_full ? fmt::format("could not take the migration lock (key {}) within {}",
                                                          lock_key_, format_duration(settings_.timeout))
                                            : fmt::format("the migrations of {} still ran after {}", lease_holder_,
@@ -238,7 +238,7 @@ class MigrationRun {
       lost_reason_ = fmt::format("no answer through the pooler within {}", format_duration(config_.connect_timeout));
       co_return kConnectionLost;
     }
-    co_return report_failure(
+    co_return log::failure(
         ExitCode::kNotReady,
         fmt::format("the pooler at {} gave the migrations no second server connection within {} while the "
                     "migration lock's transaction holds one: let the pool give pginit two (PgBouncer's "
@@ -260,7 +260,7 @@ class MigrationRun {
       lost_reason_ = failure.message;
       return kConnectionLost;
     }
-    return report_failure(ExitCode::kMigrationFailed, fmt::format("{}: {}", what, failure.message));
+    return log::failure(ExitCode::kMigrationFailed, fmt::format("{}: {}", what, failure.message));
   }
 
   // The fast path, without the lock: no file pending or changed, and the command's fingerprint
@@ -301,7 +301,7 @@ class MigrationRun {
       case LockStatus::kStopped:
         co_return report_stop(stop_);
       case LockStatus::kTimedOut:
-        co_return report_failure(ExitCode::kNotReady,
+        co_return log::failure(ExitCode::kNotReady,
                                  fmt::format("could not take the migration lock (key {}) within {}", lock_key_,
                                              format_duration(settings_.timeout)));
       case LockStatus::kYielded:
@@ -341,7 +341,7 @@ class MigrationRun {
     MigrationPlan plan = plan_migrations(files_, history.rows);
     if (int code = check_plan(plan, settings_); code != 0) co_return code;
     auto statements = split_pending(plan);
-    if (!statements) co_return report_failure(statements.failure().code, statements.error());
+    if (!statements) co_return log::failure(statements.failure().code, statements.error());
     if (conn_.pooled()) {
       if (int code = check_pooler_safety(plan, *statements); code != 0) co_return code;
     }
@@ -380,7 +380,7 @@ class MigrationRun {
     interrupted_.version = file.version;
     interrupted_.statement = result.statement;
     if (interrupted_.losses >= kMaxLossesPerFile) {
-      co_return report_failure(
+      co_return log::failure(
           ExitCode::kMigrationFailed,
           fmt::format("migration {} lost the connection {} times in a row (last at statement {}: {}); it "
                       "may be what brings the server down",
@@ -410,7 +410,7 @@ class MigrationRun {
     const int code = co_await supervisor_.run(settings_.command, ChildRole::kMigration);
     if (stop_.requested()) co_return 0;
     if (code != 0) {
-      co_return report_failure(ExitCode::kMigrationFailed,
+      co_return log::failure(ExitCode::kMigrationFailed,
                                fmt::format("the migrate command failed with exit code {}: {}", code, command_text_));
     }
     if (fingerprint_) {

@@ -9,11 +9,6 @@
 
 namespace pginit {
 
-int report_failure(ExitCode code, const std::string& message) {
-  log::error(fmt::format("{} (exit {})", message, static_cast<int>(code)));
-  return static_cast<int>(code);
-}
-
 Result<std::vector<MigrationFile>> load_migration_files(const std::string& directory) {
   auto entries = list_directory(directory);
   if (!entries) return entries.failure();
@@ -39,7 +34,7 @@ int check_plan(const MigrationPlan& plan, const MigrationSettings& settings) {
                 {{"applied_checksum", changed.applied_checksum}, {"file_checksum", changed.file->checksum}});
       continue;
     }
-    return report_failure(
+    return log::failure(
         ExitCode::kMigrationFailed,
         fmt::format("migration {} changed after it was applied: checksum {} in the history table, {} on disk; "
                     "restore the file, or pass --allow-changed",
@@ -47,7 +42,7 @@ int check_plan(const MigrationPlan& plan, const MigrationSettings& settings) {
   }
   for (const MigrationFile* file : plan.out_of_order) {
     if (settings.strict_order) {
-      return report_failure(
+      return log::failure(
           ExitCode::kMigrationFailed,
           fmt::format("migration {} is older than the newest applied one (--strict-order)", file->filename));
     }
@@ -77,7 +72,7 @@ int check_pooler_safety(const MigrationPlan& plan, const std::vector<std::vector
     const MigrationFile& file = *plan.pending[index];
     for (const SqlStatement& statement : statements[index]) {
       if (auto reason = pooler_unsafe_reason(statement.text, file.no_transaction)) {
-        return report_failure(ExitCode::kConfig,
+        return log::failure(ExitCode::kConfig,
                               fmt::format("migration {} line {} cannot run through the connection pooler: {}; give the "
                                           "migrations a direct connection to the server with --migrate-dsn",
                                           file.filename, statement.line, *reason));

@@ -12,9 +12,6 @@
 
 namespace pginit {
 
-/// Logs `message (exit N)` as an error and returns N.
-int report_failure(ExitCode code, const std::string& message);
-
 /// The directory's migration files in order, each with its content, checksum and no-transaction flag.
 Result<std::vector<MigrationFile>> load_migration_files(const std::string& directory);
 
