@@ -84,9 +84,10 @@ Task<WaitOutcome> wait_until_ready(PgConn& conn, const WaitRequest& request) {
     const bool cut_short_by_deadline = has_deadline && budget < request.connect_timeout && elapsed >= request.timeout;
     if (!cut_short_by_deadline || last_reason.empty()) last_reason = verdict->reason;
     if (request.single_attempt || (has_deadline && elapsed >= request.timeout)) {
-      log::error(fmt::format("{} at {} is not ready after {} ({} attempt{}): {} (exit 69)", request.purpose,
-                             request.target, format_duration(elapsed), attempt, attempt == 1 ? "" : "s", last_reason),
-                 {{"attempts", attempt}});
+      log::failure(ExitCode::kNotReady,
+                   fmt::format("{} at {} is not ready after {} ({} attempt{}): {}", request.purpose, request.target,
+                               format_duration(elapsed), attempt, attempt == 1 ? "" : "s", last_reason),
+                   {{"attempts", attempt}});
       co_return WaitOutcome{.code = ExitCode::kNotReady};
     }
     // The backoff counts from the attempt's start: one that used up its --connect-timeout (packets

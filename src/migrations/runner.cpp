@@ -60,12 +60,13 @@ void log_failure(const MigrationFile& file, const SqlStatement& statement, std::
         "\"SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid\" and DROP INDEX CONCURRENTLY it "
         "before the next run";
   }
-  log::error(message + " (exit 65)", {{"file", file.filename},
-                                      {"line", line},
-                                      {"statement_number", index + 1},
-                                      {"sqlstate", failure.sqlstate},
-                                      {"statement", first_line_of(statement.text)},
-                                      {"hint", failure.hint}});
+  log::failure(ExitCode::kMigrationFailed, message,
+               {{"file", file.filename},
+                {"line", line},
+                {"statement_number", index + 1},
+                {"sqlstate", failure.sqlstate},
+                {"statement", first_line_of(statement.text)},
+                {"hint", failure.hint}});
 }
 
 // One run of a file, from BEGIN to the history row.
@@ -95,8 +96,9 @@ class FileRun {
     conn_.set_server_pid(0);
     if (!finished.ok()) {
       if (!finished.failure->stopped && !finished.failure->connection_lost) {
-        log::error(fmt::format("migration {} failed while recording it in {}{}: {} (exit 65)", file_.filename,
-                               history_.quoted(), transactional ? " or at COMMIT" : "", finished.failure->message));
+        log::failure(ExitCode::kMigrationFailed,
+                     fmt::format("migration {} failed while recording it in {}{}: {}", file_.filename,
+                                 history_.quoted(), transactional ? " or at COMMIT" : "", finished.failure->message));
       }
       co_return co_await abandon(*finished.failure, statements_.size());
     }
@@ -230,9 +232,10 @@ Task<ApplyResult> apply_migration(PgConn& conn, const MigrationFile& file, const
     if (!run.lock_timed_out) co_return run.result;
     const std::string blockers = describe_blockers(run.blockers);
     if (retry > options.lock_retries) {
-      log::error(fmt::format("migration {} did not get its lock within {}, {} times: it is held by {} (exit 65)",
-                             file.filename, format_duration(options.lock_timeout), retry, blockers),
-                 {{"file", file.filename}, {"statement_number", run.result.statement}});
+      log::failure(ExitCode::kMigrationFailed,
+                   fmt::format("migration {} did not get its lock within {}, {} times: it is held by {}",
+                               file.filename, format_duration(options.lock_timeout), retry, blockers),
+                   {{"file", file.filename}, {"statement_number", run.result.statement}});
       co_return ApplyResult{ApplyStatus::kFailed};
     }
     const Duration delay = next_delay(retry, Cost::kCostly, options.backoff, unit(random));
