@@ -252,7 +252,6 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 tmp_dir = "{dir}/tmp"
-static_dir = "{dir}/static"
 volume_path = "{dir}/volumes"
 """
 STORAGE_CONF = """[storage]
