@@ -7,7 +7,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import HOST, ROOT, Engine, prepare_base_images  # noqa: E402
+from harness import HOST, ROOT, Engine, prepare_base_images, start_debian_tarball  # noqa: E402
 from pgserver import running_server  # noqa: E402
 
 # The host's libpq version: the image's build stage then finds its static libpq and OpenSSL in the
@@ -22,7 +22,10 @@ CLASSIC_PLATFORM = ["--build-arg", f"BUILDPLATFORM=linux/{HOST}", "--build-arg",
 
 
 @pytest.fixture(scope="session")
-def engine():
+def engine(request):
+    if any(item.module.__name__ == "test_multiarch" for item in request.session.items):
+        # The arm64 base image (2 min: downloads, then dpkg under qemu) is built while Docker builds.
+        start_debian_tarball("arm64")
     started = Engine()
     try:
         prepare_base_images(started)

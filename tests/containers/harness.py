@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -134,10 +135,25 @@ Dir::Cache::srcpkgcache "";
 MACHINES = {"amd64": "x86_64", "arm64": "aarch64", "s390x": "s390x"}
 
 
+# One debootstrap per architecture at a time: start_debian_tarball's thread and a test may both ask.
+TARBALL_LOCKS = {}
+
+
+def start_debian_tarball(arch):
+    """Builds ARCH's tarball in a thread, for a test that comes later; that test's debian_tarball()
+    waits for it (and, should the thread have failed, tries again and reports why)."""
+    threading.Thread(target=lambda: debian_tarball(arch), daemon=True).start()
+
+
 def debian_tarball(arch=HOST):
     """A debootstrap of bookworm (minbase) shaped like debian:bookworm-slim, built once per point release
     and architecture. Another architecture's second stage runs under qemu-user (binfmt_misc); it also
     brings that architecture's busybox-static and musl for the alpine stand-in, taken out of the image."""
+    with TARBALL_LOCKS.setdefault(arch, threading.Lock()):
+        return build_debian_tarball(arch)
+
+
+def build_debian_tarball(arch):
     suffix = "" if arch == HOST else f"-{arch}"
     path = os.path.join(CACHE, "images", f"debian-bookworm-{debian_point_release()}{suffix}.tar")
     if os.path.exists(path):
