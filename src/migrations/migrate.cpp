@@ -133,10 +133,10 @@ class MigrationRun {
   Task<std::optional<int>> try_again_later(Clock::time_point started, int waits, bool server_full) {
     if (settings_.timeout.count() > 0 && since(started) >= settings_.timeout) {
       co_return log::failure(ExitCode::kNotReady,
-                               server_full ? fmt::format("could not take the migration lock (key {}) within {}",
-                                                         lock_key_, format_duration(settings_.timeout))
-                                           : fmt::format("the migrations of {} still ran after {}", lease_holder_,
-                                                         format_duration(settings_.timeout)));
+                             server_full ? fmt::format("could not take the migration lock (key {}) within {}",
+                                                       lock_key_, format_duration(settings_.timeout))
+                                         : fmt::format("the migrations of {} still ran after {}", lease_holder_,
+                                                       format_duration(settings_.timeout)));
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     const Cost cost = server_full ? Cost::kFull : Cost::kPolling;
@@ -301,9 +301,8 @@ class MigrationRun {
       case LockStatus::kStopped:
         co_return report_stop(stop_);
       case LockStatus::kTimedOut:
-        co_return log::failure(ExitCode::kNotReady,
-                                 fmt::format("could not take the migration lock (key {}) within {}", lock_key_,
-                                             format_duration(settings_.timeout)));
+        co_return log::failure(ExitCode::kNotReady, fmt::format("could not take the migration lock (key {}) within {}",
+                                                                lock_key_, format_duration(settings_.timeout)));
       case LockStatus::kYielded:
         co_return kYielded;
       case LockStatus::kFailed:
@@ -411,7 +410,7 @@ class MigrationRun {
     if (stop_.requested()) co_return 0;
     if (code != 0) {
       co_return log::failure(ExitCode::kMigrationFailed,
-                               fmt::format("the migrate command failed with exit code {}: {}", code, command_text_));
+                             fmt::format("the migrate command failed with exit code {}: {}", code, command_text_));
     }
     if (fingerprint_) {
       const QueryParams params{command_text_, *fingerprint_};

@@ -73,9 +73,9 @@ int check_pooler_safety(const MigrationPlan& plan, const std::vector<std::vector
     for (const SqlStatement& statement : statements[index]) {
       if (auto reason = pooler_unsafe_reason(statement.text, file.no_transaction)) {
         return log::failure(ExitCode::kConfig,
-                              fmt::format("migration {} line {} cannot run through the connection pooler: {}; give the "
-                                          "migrations a direct connection to the server with --migrate-dsn",
-                                          file.filename, statement.line, *reason));
+                            fmt::format("migration {} line {} cannot run through the connection pooler: {}; give the "
+                                        "migrations a direct connection to the server with --migrate-dsn",
+                                        file.filename, statement.line, *reason));
       }
     }
   }

@@ -233,8 +233,8 @@ Task<ApplyResult> apply_migration(PgConn& conn, const MigrationFile& file, const
     const std::string blockers = describe_blockers(run.blockers);
     if (retry > options.lock_retries) {
       log::failure(ExitCode::kMigrationFailed,
-                   fmt::format("migration {} did not get its lock within {}, {} times: it is held by {}",
-                               file.filename, format_duration(options.lock_timeout), retry, blockers),
+                   fmt::format("migration {} did not get its lock within {}, {} times: it is held by {}", file.filename,
+                               format_duration(options.lock_timeout), retry, blockers),
                    {{"file", file.filename}, {"statement_number", run.result.statement}});
       co_return ApplyResult{ApplyStatus::kFailed};
     }
