@@ -1,8 +1,8 @@
 """A child that records every signal it receives, one name per line, and exits 0 on the last one.
 
-The signals stay blocked and are taken with sigwaitinfo: a handler plus signal.pause() would lose
-the wake-up of a signal that lands between the handler's return and the pause (CI met that once,
-on a loaded machine), and the test would wait for a line that never comes."""
+The signals stay blocked and are taken with sigwaitinfo: a handler plus signal.pause() can lose the
+wake-up of a signal that lands between the handler's return and the pause, and the test would then
+wait for a line that never comes."""
 import signal
 import sys
 
