@@ -97,6 +97,10 @@ openssl_target() {
     armhf) echo linux-armv4 ;; ppc64el) echo linux-ppc64le ;; *) return 1 ;;
   esac
 }
+# Exits 64 with a one-line error unless ARCH is one of the names above.
+require_known_architecture() {
+  openssl_target "$1" >/dev/null || { say "unknown architecture '$1' (known: amd64 arm64 s390x armhf ppc64el)"; exit 64; }
+}
 qemu_emulator() {
   case $1 in
     amd64) echo qemu-x86_64-static ;; arm64) echo qemu-aarch64-static ;; s390x) echo qemu-s390x-static ;;
