@@ -146,12 +146,22 @@ class PatroniCluster:
         self._until(lambda: self.psql_app("SELECT NOT pg_is_in_recovery()", port=self.haproxy_port) == "t", timeout,
                     "the app role writable through HAProxy")
 
+    def log_tails(self, lines=15):
+        tails = []
+        for name in sorted(self.processes):
+            path = os.path.join(self.dir, f"{name}.out")
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    tails.append(f"--- {name}.out\n" + "".join(f.readlines()[-lines:]))
+        return "\n".join(tails)
+
     def _until(self, predicate, timeout, what):
         """The predicate's first truthy value within `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while not (value := predicate()):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"patroni cluster: no {what} after {timeout}s; see {self.dir}")
+                # The directory goes with the fixture: the logs' tails come with the error instead.
+                raise RuntimeError(f"patroni cluster: no {what} after {timeout}s\n{self.log_tails()}")
             time.sleep(0.2)
         return value
 
