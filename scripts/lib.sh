@@ -109,15 +109,24 @@ qemu_emulator() {
 }
 
 # Makes sure binaries of ARCH run here: the host's run natively, others under qemu-user through
-# binfmt_misc (mounted and enabled here when the machine has not done it).
+# binfmt_misc (mounted and enabled here when the machine has not done it). Every step that runs a
+# foreign binary calls it itself (a fresh machine has binfmt_misc not even mounted): the container
+# tests' debootstrap, the multi-arch images, tests/cross, scripts/test-architectures. One caller at a
+# time, whatever the process (scripts/test runs several phases at once, and this may install packages).
 ensure_emulation() {
-  local arch=$1 emulator
+  local arch=$1 emulator lock
   [[ $arch == "$(host_architecture)" ]] && return 0
-  ensure_packages qemu-user-static binfmt-support
   emulator="$(qemu_emulator "$arch")"
+  emulation_enabled "$emulator" && return 0
+  exec {lock}>/var/lib/dpkg/pginit-emulation.lock
+  flock "$lock"
+  ensure_packages qemu-user-static binfmt-support
   [[ -e /proc/sys/fs/binfmt_misc/register ]] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-  [[ -e /proc/sys/fs/binfmt_misc/${emulator%-static} ]] || update-binfmts --enable "${emulator%-static}" >/dev/null
+  emulation_enabled "$emulator" || update-binfmts --enable "${emulator%-static}" >/dev/null
+  exec {lock}>&-
 }
+# Whether binfmt_misc runs EMULATOR's binaries now (an entry may be registered but disabled).
+emulation_enabled() { grep -qx enabled "/proc/sys/fs/binfmt_misc/${1%-static}" 2>/dev/null; }
 
 # The cross compiler for ARCH (nothing for the host's own). Package names have no "_": amd64's
 # compiler, for an arm64 build machine, is g++-x86-64-linux-gnu.

@@ -1,24 +1,14 @@
 """Fixtures of the container tests: one dockerd for the whole session, the base images and
 stand-ins (harness.py), pginit's images built from this tree, and a Postgres on 127.0.0.1."""
 import os
-import subprocess
 import sys
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import HOST, ROOT, Engine, prepare_base_images, start_debian_tarball  # noqa: E402
+from harness import (ROOT, Engine, prepare_base_images, readme_build_commands, start_debian_tarball,  # noqa: E402
+                     with_host_network)
 from pgserver import running_server  # noqa: E402
-
-# The host's libpq version: the image's build stage then finds its static libpq and OpenSSL in the
-# .cache/ of the build context instead of building them again (a user's clean clone builds them).
-LIBPQ_VERSION = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libpq-dev"], stdout=subprocess.PIPE,
-                               text=True).stdout.strip()
-
-
-# Docker 20.10's classic builder sets none of the platform arguments that BuildKit and podman set.
-CLASSIC_PLATFORM = ["--build-arg", f"BUILDPLATFORM=linux/{HOST}", "--build-arg", f"TARGETPLATFORM=linux/{HOST}",
-                    "--build-arg", f"TARGETARCH={HOST}"]
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +25,28 @@ def engine(request):
 
 
 @pytest.fixture(scope="session")
-def images(engine):
-    """pginit:debian (the default image), pginit:binary (the scratch stage), pginit:alpine."""
-    build = ["build", "--network", "host", "--build-arg", f"PGINIT_LIBPQ_VERSION={LIBPQ_VERSION}", *CLASSIC_PLATFORM]
-    engine.docker(*build, "-f", "Dockerfile.debian", "-t", "pginit:debian", ROOT, cwd=ROOT)
-    engine.docker(*build, "-f", "Dockerfile.debian", "--target", "binary", "-t", "pginit:binary", ROOT, cwd=ROOT)
-    engine.docker(*build, "-f", "Dockerfile.alpine", "-t", "pginit:alpine", ROOT, cwd=ROOT)
-    return {"debian": "pginit:debian", "binary": "pginit:binary", "alpine": "pginit:alpine"}
+def classic_builds(engine):
+    """{README's tag: image id}: README's own `docker build` lines (pginit, pginit:binary, pginit:alpine),
+    run as written (with host networking, the only one here) by Docker's classic builder, docker.io
+    20.10's default; test_builders.py runs them with BuildKit too, and podman's in test_multiarch.py."""
+    built = {}
+    for command in readme_build_commands("docker"):
+        engine.docker(*with_host_network(command)[1:], cwd=ROOT, env_update={"DOCKER_BUILDKIT": "0"})
+        tag = command[command.index("-t") + 1]
+        built[tag] = engine.docker("image", "inspect", "-f", "{{.Id}}", tag).stdout.strip()
+    assert set(built) == {"pginit", "pginit:binary", "pginit:alpine"}, f"README's docker build lines: {built}"
+    return built
+
+
+@pytest.fixture(scope="session")
+def images(engine, classic_builds):
+    """pginit:debian (the default image), pginit:binary (the scratch stage), pginit:alpine: the classic
+    builder's, under names of their own (a BuildKit build of README's lines takes README's tags)."""
+    names = {"debian": ("pginit:debian", "pginit"), "binary": ("pginit:binary-classic", "pginit:binary"),
+             "alpine": ("pginit:alpine-classic", "pginit:alpine")}
+    for name, tag in names.values():
+        engine.docker("tag", classic_builds[tag], name)
+    return {flavour: name for flavour, (name, _) in names.items()}
 
 
 @pytest.fixture(scope="session")

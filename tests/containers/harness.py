@@ -25,6 +25,30 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from elf import HOST  # noqa: E402
 
 
+def readme_build_commands(builder):
+    """README's image-building lines for `builder` ("docker" or "podman"), as written in its code
+    blocks (multi-platform ones left out: they need a registry or a manifest), each split into words.
+    The container tests run these very lines, so that README's commands are the tested ones."""
+    commands, in_block = [], False
+    for line in open(os.path.join(ROOT, "README.md")):
+        if line.startswith("```"):
+            in_block = not in_block
+        elif in_block and line.startswith(f"{builder} build ") and "--platform" not in line:
+            if line.split() not in commands:
+                commands.append(line.split())
+    return commands
+
+
+def with_host_network(command):
+    """`command` (a docker or podman build) with --network host: the only network our engines have."""
+    return [*command[:2], "--network", "host", *command[2:]]
+
+
+# Debian's docker.io client, the one its engine comes with: a machine may have another docker first on
+# its PATH (one here has Docker 28's, whose BuildKit needs a buildx plugin Debian 12 does not have).
+DOCKER = "/usr/bin/docker"
+
+
 def run(argv, **kwargs):
     kwargs.setdefault("check", True)
     return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
@@ -54,16 +78,16 @@ class Engine:
 
     def _ready(self, timeout=60):
         deadline = time.monotonic() + timeout
-        while subprocess.run(["docker", "info"], env=self.env, stdout=subprocess.DEVNULL,
+        while subprocess.run([DOCKER, "info"], env=self.env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL).returncode != 0:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 return False
             time.sleep(0.3)
         return True
 
-    def docker(self, *args, check=True, timeout=900, **kwargs):
-        return subprocess.run(["docker", *args], env=self.env, check=check, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=timeout, **kwargs)
+    def docker(self, *args, check=True, timeout=900, env_update=None, **kwargs):
+        return subprocess.run([DOCKER, *args], env=dict(self.env, **(env_update or {})), check=check,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, **kwargs)
 
     def compose(self, *args, check=True, timeout=900):
         return subprocess.run(["docker-compose", *args], env=self.env, check=check, stdout=subprocess.PIPE,
@@ -139,6 +163,13 @@ MACHINES = {"amd64": "x86_64", "arm64": "aarch64", "s390x": "s390x"}
 TARBALL_LOCKS = {}
 
 
+def ensure_emulation(arch):
+    """Binaries of ARCH run here (qemu-user through binfmt_misc): scripts/lib.sh's ensure_emulation,
+    which mounts and enables it on a fresh machine, serialised with every other caller."""
+    if arch != HOST:
+        run(["bash", "-c", 'source "$0/scripts/lib.sh" && ensure_emulation "$1"', ROOT, arch])
+
+
 def start_debian_tarball(arch):
     """Builds ARCH's tarball in a thread, for a test that comes later; that test's debian_tarball()
     waits for it (and, should the thread have failed, tries again and reports why)."""
@@ -163,6 +194,7 @@ def build_debian_tarball(arch):
     with tempfile.TemporaryDirectory(prefix="pginit-debootstrap-") as work:
         root = os.path.join(work, "root")
         foreign = [] if arch == HOST else [f"--arch={arch}", "--include=busybox-static,musl"]
+        ensure_emulation(arch)  # the second stage runs ARCH's binaries
         run(["debootstrap", *foreign, "--variant=minbase", "bookworm", root, mirror], timeout=1800)
         if foreign:
             keep_alpine_payload(root, arch)
@@ -293,7 +325,7 @@ class Podman:
                               stderr=subprocess.STDOUT, text=True, timeout=timeout)
 
     def load_from(self, engine, *images):
-        saved = subprocess.Popen(["docker", "save", *images], env=engine.env, stdout=subprocess.PIPE)
+        saved = subprocess.Popen([DOCKER, "save", *images], env=engine.env, stdout=subprocess.PIPE)
         subprocess.run(["podman", "load"], env=self.env, stdin=saved.stdout, check=True, stdout=subprocess.DEVNULL)
         assert saved.wait() == 0
 
