@@ -105,12 +105,15 @@ def test_bad_specs_are_78_in_one_line(etc, spec, message):
     assert result.stderr.strip().splitlines() == [f"pginit: {message}"]
 
 
-def test_not_root_only_the_current_user_may_be_named(etc):
+def test_not_root_only_the_current_user_may_be_named(etc, shared_dir):
+    # Run from a place alice may read: a clone may lie under a directory that is root's alone (/root, a
+    # mktemp -d), and qemu-user, running a foreign build, opens the binary as alice.
+    binary = shutil.copy(PGINIT, shared_dir / "pginit")
     as_alice = ["setpriv", "--reuid=2001", "--regid=2001", "--clear-groups"]
-    other = in_our_etc(etc, as_alice + [PGINIT, "--no-wait", "--user", "bob", "--", "true"])
+    other = in_our_etc(etc, as_alice + [binary, "--no-wait", "--user", "bob", "--", "true"])
     assert other.returncode == 78
     assert "only root can become another user, and pginit runs as uid 2001 gid 2001 (exit 78)" in other.stderr
-    same = in_our_etc(etc, as_alice + [PGINIT, "--no-wait", "--quiet", "--user", "alice", "--", "sh", "-c", "id -u"])
+    same = in_our_etc(etc, as_alice + [binary, "--no-wait", "--quiet", "--user", "alice", "--", "sh", "-c", "id -u"])
     assert same.returncode == 0, same.stderr
     assert same.stdout.strip() == "2001"
 
