@@ -5,17 +5,25 @@
 
 namespace pginit {
 
+namespace {
+
+// A point of [low, high] (high below low counts as low).
+Duration within(Duration low, Duration high, double random_unit) {
+  const double unit = std::clamp(random_unit, 0.0, 1.0);
+  const auto span = static_cast<double>((high - low).count());
+  return low + Duration{static_cast<Duration::rep>(unit * std::max(span, 0.0))};
+}
+
+}  // namespace
+
 Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double random_unit) {
-  if (cost == Cost::kPooler) {
-    const double unit = std::clamp(random_unit, 0.0, 1.0);
-    const auto span = static_cast<double>((policy.pooler_max - policy.pooler_min).count());
-    return policy.pooler_min + Duration{static_cast<Duration::rep>(unit * std::max(span, 0.0))};
-  }
+  if (cost == Cost::kPooler) return within(policy.pooler_min, policy.pooler_max, random_unit);
+  if (cost == Cost::kLogin) return within(policy.login_min, policy.login_max, random_unit);
   if (cost == Cost::kFull) {
     const double unit = std::clamp(random_unit, 0.0, 1.0);
-    const double window = std::min(static_cast<double>(policy.full_window.count()) *
-                                       std::ldexp(1.0, std::clamp(attempt - 1, 0, 20)),
-                                   static_cast<double>(std::max(policy.max, policy.full_max).count()));
+    const double window =
+        std::min(static_cast<double>(policy.full_window.count()) * std::ldexp(1.0, std::clamp(attempt - 1, 0, 20)),
+                 static_cast<double>(std::max(policy.max, policy.full_max).count()));
     return Duration{static_cast<Duration::rep>(std::max(unit * window, static_cast<double>(policy.min.count())))};
   }
   Duration cap = policy.max;

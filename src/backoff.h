@@ -17,6 +17,8 @@ enum class Cost {
   kPooler,   ///< a pooler (PgBouncer) answered for a server it cannot reach: each try is a full
              ///< login to a single-threaded pooler, which itself retries the server only every
              ///< server_login_retry, so trying more often than twice a second gains nothing
+  kLogin,    ///< a healthy server, but each try is a login of its own (a waiter through a pooler
+             ///< keeps no connection between its looks): at most one a second
 };
 
 struct BackoffPolicy {
@@ -32,14 +34,17 @@ struct BackoffPolicy {
   /// refusals each with 2 s, 2.4 with 8 s, and their apps started in half the time (median), the
   /// last as late (bench/results.md, figure 13).
   Duration full_max{8000};
-  Duration pooler_min{500};       ///< floor for Cost::kPooler, whatever --backoff-max says
-  Duration pooler_max{1000};      ///< cap for Cost::kPooler
+  Duration pooler_min{500};   ///< floor for Cost::kPooler, whatever --backoff-max says
+  Duration pooler_max{1000};  ///< cap for Cost::kPooler
+  Duration login_min{1000};   ///< floor for Cost::kLogin, whatever --backoff-max says
+  Duration login_max{2000};   ///< cap for Cost::kLogin
 };
 
 /// Delay before attempt `attempt + 1`, after attempt `attempt` (1-based) failed at `cost`.
 /// Exponential (min * 2^(attempt-1)) capped per cost and by policy.max, with "equal jitter":
 /// the result lies in [cap/2, cap], `random_unit` in [0, 1) picking the point. Never below
-/// policy.min unless policy.max is. Cost::kPooler lies in [pooler_min, pooler_max] always.
+/// policy.min unless policy.max is. Cost::kPooler lies in [pooler_min, pooler_max] always, Cost::kLogin
+/// in [login_min, login_max].
 /// Cost::kFull lies anywhere in [min, window] (full jitter), the window full_window * 2^(attempt-1)
 /// up to max(policy.max, full_max): a herd refused at once spreads over the window.
 Duration next_delay(int attempt, Cost cost, const BackoffPolicy& policy, double random_unit);

@@ -64,6 +64,10 @@ bool PgConn::still_connected() {
   return PQconsumeInput(conn_) != 0 && PQstatus(conn_) == CONNECTION_OK;
 }
 
+int PgConn::server_version() const {
+  return conn_ != nullptr ? PQserverVersion(conn_) : 0;
+}
+
 int PgConn::backend_pid() const {
   if (conn_ == nullptr) return 0;
   return pooled_ ? server_pid_ : PQbackendPID(conn_);
@@ -341,7 +345,6 @@ Task<QueryResult> PgConn::run_query(const std::string& sql, const QueryParams& p
         }
         case PGRES_COMMAND_OK:
         case PGRES_EMPTY_QUERY:
-          outcome.rows.clear();
           outcome.returned_rows = false;
           break;
         case PGRES_COPY_IN:

@@ -36,10 +36,10 @@ inline const QueryParams kNoParams;
 // crashed here) and cannot take a braced list there at all. So: SQL passes as string_view, and
 // anything with a destructor is a named local before the co_await, never a temporary in it.
 
-/// The rows of the last result of a query, or why it failed.
+/// The rows of the last row set a query returned (a COMMIT after a SELECT leaves them), or why it failed.
 struct QueryResult {
   std::vector<Row> rows;
-  bool returned_rows = false;  ///< the last result was a row set (SELECT), even an empty one
+  bool returned_rows = false;  ///< the very last result was a row set (SELECT), even an empty one
   std::optional<PgFailure> failure;
   bool ok() const { return !failure.has_value(); }
 };
@@ -94,6 +94,9 @@ class PgConn {
   Task<bool> cancel_running_query(Duration timeout);
 
   bool connected() const;
+  /// The server's version as PQserverVersion gives it (150018 for 15.18; through PgBouncer, the
+  /// server's own); 0 when not connected.
+  int server_version() const;
   /// Reads what the server sent meanwhile, without waiting: false once the session is gone (EOF,
   /// a socket error, a FATAL message). For a connection that sits idle while another one works.
   bool still_connected();

@@ -36,33 +36,42 @@ std::string HistoryTable::quoted_lease() const {
   return quote_identifier(schema) + "." + quote_identifier(name + "_lease");
 }
 
-std::string HistoryTable::claim_lease_sql() const {
+std::string HistoryTable::lease_token_of(std::string_view row) {
+  return fmt::format("(extract(epoch FROM {}.renewed_at) * 1000000)::bigint", row);
+}
+
+std::string HistoryTable::lease_sql(bool take, std::string_view holder, const std::optional<LeaseSighting>& stale,
+                                    std::optional<std::int64_t> exclusion_key) const {
+  const std::string me = quote_literal(holder);
+  const std::string stale_holder = stale ? quote_literal(stale->holder) : "NULL";
+  const std::string stale_token = stale ? std::to_string(stale->token) : "NULL";
+  const std::string seen = fmt::format(
+      "WITH seen AS (SELECT holder, {1} AS token, "
+      "round(extract(epoch FROM clock_timestamp() - l.renewed_at)::numeric, 1) AS age FROM {0} AS l)",
+      quoted_lease(), lease_token_of("l"));
+  const std::string as_it_was = "seen.holder, seen.token, seen.age FROM (SELECT 1) AS one LEFT JOIN seen ON true";
+  if (!take) {
+    return fmt::format(
+        "{} SELECT seen.holder IS NULL OR seen.holder = {} OR (seen.holder = {} AND seen.token = {}), {}", seen, me,
+        stale_holder, stale_token, as_it_was);
+  }
+  const std::string exclusion =
+      exclusion_key ? fmt::format(" WHERE pg_try_advisory_xact_lock(CAST({} AS bigint))", *exclusion_key) : "";
   return fmt::format(
-      "INSERT INTO {0} (holder, renewed_at) VALUES ($1, now()) ON CONFLICT (singleton) DO UPDATE "
-      "SET holder = EXCLUDED.holder, renewed_at = now() "
-      "WHERE {0}.holder = EXCLUDED.holder OR {0}.renewed_at < now() - make_interval(secs => $2::float8) "
-      "RETURNING holder",
-      quoted_lease());
+      "{0}, claim AS (INSERT INTO {1} AS l (holder, renewed_at) SELECT {2}, clock_timestamp(){3} "
+      "ON CONFLICT (singleton) DO UPDATE SET holder = EXCLUDED.holder, renewed_at = EXCLUDED.renewed_at "
+      "WHERE l.holder = EXCLUDED.holder OR (l.holder = {4} AND {5} = {6}) RETURNING true) "
+      "SELECT EXISTS (SELECT FROM claim), {7}",
+      seen, quoted_lease(), me, exclusion, stale_holder, lease_token_of("l"), stale_token, as_it_was);
 }
 
-std::string HistoryTable::free_lease_sql() const {
-  return fmt::format(
-      "SELECT true WHERE NOT EXISTS (SELECT FROM {} WHERE holder <> $1 "
-      "AND renewed_at >= now() - make_interval(secs => $2::float8))",
-      quoted_lease());
+std::string HistoryTable::renew_lease_sql(std::string_view holder) const {
+  return fmt::format("UPDATE {} SET renewed_at = clock_timestamp() WHERE holder = {} RETURNING pg_backend_pid()",
+                     quoted_lease(), quote_literal(holder));
 }
 
-std::string HistoryTable::lease_holder_sql() const {
-  return fmt::format("SELECT holder, round(extract(epoch FROM now() - renewed_at)::numeric, 1) FROM {}",
-                     quoted_lease());
-}
-
-std::string HistoryTable::renew_lease_sql() const {
-  return fmt::format("UPDATE {} SET renewed_at = now() WHERE holder = $1", quoted_lease());
-}
-
-std::string HistoryTable::end_lease_sql() const {
-  return fmt::format("DELETE FROM {} WHERE holder = $1", quoted_lease());
+std::string HistoryTable::end_lease_sql(std::string_view holder) const {
+  return fmt::format("DELETE FROM {} WHERE holder = {}", quoted_lease(), quote_literal(holder));
 }
 
 std::string HistoryTable::create_sql() const {
@@ -111,11 +120,11 @@ std::string HistoryTable::select_fingerprint_sql() const {
   return fmt::format("SELECT fingerprint FROM {} WHERE command = $1", quoted_fingerprints());
 }
 
-std::string HistoryTable::upsert_fingerprint_sql() const {
+std::string HistoryTable::upsert_fingerprint_sql(std::string_view command, std::string_view fingerprint) const {
   return fmt::format(
-      "INSERT INTO {} (command, fingerprint) VALUES ($1, $2) "
+      "INSERT INTO {} (command, fingerprint) VALUES ({}, {}) "
       "ON CONFLICT (command) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, updated_at = now()",
-      quoted_fingerprints());
+      quoted_fingerprints(), quote_literal(command), quote_literal(fingerprint));
 }
 
 std::int64_t default_lock_key(std::string_view database, std::string_view qualified_table) {

@@ -1,8 +1,11 @@
 #pragma once
 // The history table, the fingerprint table beside it, and the advisory lock key (pure SQL text).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "migrations/lease_sightings.h"
 
 namespace pginit {
 
@@ -26,17 +29,25 @@ struct HistoryTable {
                          std::int64_t duration_ms) const;
   /// "schema"."name_lease": at most one row, the replica whose migrations run now.
   std::string quoted_lease() const;
-  /// Takes the lease for $1 (holder) when it is free, its own, or not renewed for $2 seconds;
-  /// returns one row (the holder) when taken, none when another replica's lease is still fresh.
-  std::string claim_lease_sql() const;
-  /// One row when the lease is free for $1 (no row, its own, or not renewed for $2 seconds); none
-  /// when another replica's lease is still fresh. Takes nothing.
-  std::string free_lease_sql() const;
-  std::string lease_holder_sql() const;        ///< holder, seconds since its renewal (one row or none)
-  std::string renew_lease_sql() const;         ///< $1 holder
-  std::string end_lease_sql() const;           ///< $1 holder
+  /// The lease's renewal as a number (microseconds since the epoch) for the row alias `row`: what a
+  /// waiter compares to see whether it changed, whatever the session's DateStyle and TimeZone.
+  static std::string lease_token_of(std::string_view row);
+  /// Looks at the lease, and with `take` claims it, in one statement. Claimed when there is no lease,
+  /// it is `holder`'s own, or it is still `stale`, the one the caller saw go stale. With `take` and
+  /// an `exclusion_key`, only while that advisory lock is free (pg_try_advisory_xact_lock: a direct
+  /// replica's session lock keeps pooled claimers out). One row: claimed (t/f; without `take`:
+  /// whether it could be), and the lease as it was: holder, token, seconds since its renewal (NULL:
+  /// none). A lease row locked by its holder's running file is waited for only as long as the
+  /// session's lock_timeout allows. Values are written as literals (one simple-protocol string with
+  /// the transaction around it).
+  std::string lease_sql(bool take, std::string_view holder, const std::optional<LeaseSighting>& stale,
+                        std::optional<std::int64_t> exclusion_key) const;
+  /// Renews `holder`'s lease: one row (the server process's pid) when `holder` holds it, none when it
+  /// does not any more. Inside a file's transaction it also keeps the lease's row locked until the end.
+  std::string renew_lease_sql(std::string_view holder) const;
+  std::string end_lease_sql(std::string_view holder) const;
   std::string select_fingerprint_sql() const;  ///< $1 command -> fingerprint
-  std::string upsert_fingerprint_sql() const;  ///< $1 command, $2 fingerprint
+  std::string upsert_fingerprint_sql(std::string_view command, std::string_view fingerprint) const;
 };
 
 /// `text` as an SQL string literal that means the same whatever standard_conforming_strings is:

@@ -1,6 +1,7 @@
 #include "migrations/lease.h"
 
 #include <unistd.h>
+#include <charconv>
 #include <random>
 
 #include <fmt/format.h>
@@ -8,8 +9,25 @@
 #include <asio/detached.hpp>
 
 #include "log.h"
+#include "migrations/bookkeeping.h"
 
 namespace pginit {
+namespace {
+
+// How long a look at the lease waits for its row when the holder's running file has it locked:
+// that holder is at work, which is all the look needs to know.
+constexpr Duration kRowWait{200};
+constexpr std::string_view kLockNotAvailable = "55P03";
+
+std::optional<LeaseSighting> sighting_of(const Row& row) {
+  if (!row.at(1)) return std::nullopt;
+  LeaseSighting seen{*row[1]};
+  const std::string token = row.at(2).value_or("0");
+  std::from_chars(token.data(), token.data() + token.size(), seen.token);
+  return seen;
+}
+
+}  // namespace
 
 std::string lease_holder_name() {
   char host[256] = {};
@@ -21,35 +39,49 @@ std::string lease_holder_name() {
 MigrationLease::MigrationLease(asio::any_io_executor executor, std::string holder)
     : holder_(std::move(holder)), conn_(executor), next_renewal_(executor), renewal_done_(executor) {}
 
-Task<LeaseClaim> MigrationLease::claim(PgConn& conn, const HistoryTable& table, const ConnParams& params,
-                                       Duration connect_timeout, bool take) {
+Task<LeaseClaim> MigrationLease::claim(PgConn& conn, const HistoryTable& table, bool take,
+                                       std::optional<std::int64_t> exclusion_key) {
   LeaseClaim outcome;
-  const QueryParams claim_params{holder_, std::to_string(kPeriod.count() / 1000.0)};
-  const std::string claim_sql = take ? table.claim_lease_sql() : table.free_lease_sql();
-  QueryResult claimed = co_await conn.query(claim_sql, claim_params);
-  if (!claimed.ok()) {
-    outcome.failure = std::move(claimed.failure);
-    co_return outcome;
-  }
-  if (claimed.rows.empty()) {
-    const std::string holder_sql = table.lease_holder_sql();
-    QueryResult holder = co_await conn.query(holder_sql);
-    if (holder.ok() && !holder.rows.empty()) {
-      outcome.holder = holder.rows[0][0].value_or("?");
-      outcome.renewed_ago = holder.rows[0][1].value_or("?");
+  const auto now = LeaseSightings::Clock::now();
+  const std::string sql = bookkeeping_transaction(table.lease_sql(take, holder_, sightings_.stale(now), exclusion_key),
+                                                  conn.server_version(), kRowWait);
+  QueryResult looked = co_await conn.query(sql);
+  if (!looked.ok()) {
+    if (conn.in_transaction()) co_await conn.query("ROLLBACK");
+    if (looked.failure->sqlstate != kLockNotAvailable) {
+      outcome.failure = std::move(looked.failure);
+      co_return outcome;
     }
+    sightings_.forget();  // its holder's file has the row: at work right now
+    outcome.holder = "a replica whose migration file runs now";
+    outcome.renewed_ago = "0";
     co_return outcome;
   }
-  outcome.claimed = true;
-  if (!take) co_return outcome;
-  table_ = table;
+  const Row& row = looked.rows.at(0);
+  outcome.claimed = row.at(0) == std::optional<std::string>("t");
+  if (outcome.claimed) {
+    sightings_.forget();
+    if (take) table_ = table;
+    co_return outcome;
+  }
+  sightings_.see(sighting_of(row), now);
+  outcome.holder = row[1].value_or("");
+  outcome.renewed_ago = row.at(3).value_or("?");
+  co_return outcome;
+}
+
+void MigrationLease::start_renewing(const ConnParams& params, Duration connect_timeout, bool reconnect_each_time) {
   params_ = params;
   connect_timeout_ = connect_timeout;
+  reconnect_each_time_ = reconnect_each_time;
   stopping_ = false;
   renewing_ = true;
   renewal_done_.expires_at(std::chrono::steady_clock::time_point::max());
   asio::co_spawn(conn_.executor(), renew(), asio::detached);
-  co_return outcome;
+}
+
+std::string MigrationLease::renew_sql() const {
+  return table_ ? table_->renew_lease_sql(holder_) : std::string();
 }
 
 Task<bool> MigrationLease::connected() {
@@ -63,17 +95,20 @@ Task<bool> MigrationLease::connected() {
 }
 
 Task<void> MigrationLease::renew() {
-  const QueryParams params{holder_};
-  const std::string renew_sql = table_->renew_lease_sql();
-  while (!stopping_) {
+  while (!stopping_ && table_) {
     next_renewal_.expires_after(kPeriod / 3);
     auto [error] = co_await next_renewal_.async_wait(kAsValues);
     if (error || stopping_) break;
     if (!co_await connected() || stopping_) continue;
-    QueryResult renewed = co_await conn_.query(renew_sql, params, connect_timeout_);
+    const std::string renew_sql =
+        bookkeeping_transaction(table_->renew_lease_sql(holder_), conn_.server_version(), kRowWait);
+    QueryResult renewed = co_await conn_.query(renew_sql, kNoParams, connect_timeout_);
     if (!renewed.ok()) {
+      // The holder's own file may have the row (and renews it as it commits); the next try comes soon.
       log::debug("could not renew the migration lease", {{"reason", renewed.failure->message}});
       conn_.close();  // connect again next time
+    } else if (reconnect_each_time_) {
+      conn_.close();
     }
   }
   renewing_ = false;
@@ -87,16 +122,17 @@ Task<void> MigrationLease::end(PgConn& migration_conn) {
   // A loop: after a stop request the wait may end at once (cancelled), before renew() has run.
   while (renewing_) co_await renewal_done_.async_wait(kAsValues);
   stopping_ = false;
-  const QueryParams params{holder_};
-  const std::string end_sql = table_->end_lease_sql();
+  const std::string end_sql = table_->end_lease_sql(holder_);
   // Over the migration's connection when it is still there: no connection of its own to open.
   bool ended = false;
   if (migration_conn.connected() && !migration_conn.in_transaction()) {
-    QueryResult deleted = co_await migration_conn.query(end_sql, params, connect_timeout_);
+    const std::string sql = bookkeeping_transaction(end_sql, migration_conn.server_version(), kRowWait);
+    QueryResult deleted = co_await migration_conn.query(sql, kNoParams, connect_timeout_);
     ended = deleted.ok();
   }
   if (!ended && co_await connected()) {
-    QueryResult deleted = co_await conn_.query(end_sql, params, connect_timeout_);
+    const std::string sql = bookkeeping_transaction(end_sql, conn_.server_version(), kRowWait);
+    QueryResult deleted = co_await conn_.query(sql, kNoParams, connect_timeout_);
     if (!deleted.ok())
       log::debug("could not end the migration lease; it goes stale", {{"reason", deleted.failure->message}});
   }

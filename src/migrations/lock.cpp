@@ -1,10 +1,14 @@
 #include "migrations/lock.h"
 
 #include <charconv>
+#include <chrono>
+#include <random>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "log.h"
+#include "migrations/bookkeeping.h"
 #include "migrations/history.h"
 
 namespace pginit {
@@ -12,10 +16,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr Duration kHolderLogInterval{5000};
-
-}  // namespace
-
-namespace {
 
 Task<std::string> describe_lock_holder(PgConn& conn, std::int64_t key) {
   auto [classid, objid] = lock_key_parts(key);
@@ -32,7 +32,28 @@ Task<std::string> describe_lock_holder(PgConn& conn, std::int64_t key) {
                         row[2].value_or("?"));
 }
 
-}  // namespace
+// The waiting side of the lock: the clock against `timeout` (0 = none), who holds the lock (logged
+// at most every 5 s), and the delay before the next try.
+class LockWait {
+ public:
+  LockWait(std::int64_t key, Duration timeout, const BackoffPolicy& backoff);
+  Duration elapsed() const;
+  bool timed_out() const;
+  // Logs "waiting for the migration lock, held by pid N (…)", asking over `observer`, unless it did
+  // less than 5 s ago.
+  Task<void> report_holder(PgConn& observer);
+  // The backoff before the try after `attempt`, within the timeout; at least 1 ms.
+  Duration next_delay_after(int attempt);
+  void log_acquired(std::string_view lock_kind) const;
+
+ private:
+  std::int64_t key_;
+  Duration timeout_;
+  const BackoffPolicy& backoff_;
+  Clock::time_point started_;
+  Clock::time_point last_report_;
+  std::minstd_rand random_;
+};
 
 LockWait::LockWait(std::int64_t key, Duration timeout, const BackoffPolicy& backoff)
     : key_(key),
@@ -71,8 +92,6 @@ void LockWait::log_acquired(std::string_view lock_kind) const {
             {{"lock_key", key_}, {"waited_ms", elapsed().count()}, {"lock_kind", std::string(lock_kind)}});
 }
 
-namespace {
-
 // A query on the way failed: stopped, or a failure for the caller (the connection may be lost).
 LockOutcome interrupted(std::optional<PgFailure> failure) {
   if (failure->stopped) return LockOutcome{LockStatus::kStopped};
@@ -94,6 +113,7 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
     QueryResult tried = co_await conn.query(
         "SELECT pg_try_advisory_lock($1::bigint), current_setting('max_connections')::int - "
         "current_setting('superuser_reserved_connections')::int - "
+        "coalesce(current_setting('reserved_connections', true), '0')::int - "
         "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
         params);
     if (!tried.ok()) co_return interrupted(std::move(tried.failure));
@@ -134,8 +154,10 @@ Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duratio
 }
 
 Task<void> release_migration_lock(PgConn& conn, std::int64_t key) {
-  const QueryParams params{std::to_string(key), lock_channel(key)};
-  QueryResult released = co_await conn.query("SELECT pg_advisory_unlock($1::bigint), pg_notify($2, '')", params);
+  const std::string release = bookkeeping_transaction(
+      fmt::format("SELECT pg_advisory_unlock(CAST({} AS bigint)), pg_notify('{}', '')", key, lock_channel(key)),
+      conn.server_version(), Duration{0});
+  QueryResult released = co_await conn.query(release);
   if (!released.ok())
     log::warn("could not release the migration lock; it ends with the session",
               {{"reason", released.failure->message}});

@@ -1,11 +1,8 @@
 #pragma once
 // The session-level advisory lock that makes migrations run once across replicas.
-#include <chrono>
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <string>
-#include <string_view>
 
 #include "async.h"
 #include "backoff.h"
@@ -29,40 +26,17 @@ struct LockOutcome {
 /// CONCURRENTLY would wait for it forever; an idle LISTEN holds none. While waiting, logs which
 /// session holds the lock (pid, application_name). A waiter holds a server connection: while
 /// fewer than `spare_connections` slots are free besides it (max_connections less the superuser's
-/// reserve less every client backend), it gives up waiting (kYielded), so that a running
-/// application keeps its connections during a deploy.
-Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout,
-                                         const BackoffPolicy& backoff, int spare_connections);
-
-/// The waiting side that both kinds of lock share: the clock against `timeout` (0 = none), who
-/// holds the lock (logged at most every 5 s), and the delay before the next try.
-class LockWait {
- public:
-  LockWait(std::int64_t key, Duration timeout, const BackoffPolicy& backoff);
-  Duration elapsed() const;
-  bool timed_out() const;
-  /// Logs "waiting for the migration lock, held by pid N (…)", asking over `observer`, unless it
-  /// did less than 5 s ago.
-  Task<void> report_holder(PgConn& observer);
-  /// The backoff before the try after `attempt`, within the timeout; at least 1 ms.
-  Duration next_delay_after(int attempt);
-  /// The info line once the lock is held.
-  void log_acquired(std::string_view lock_kind) const;
-
- private:
-  std::int64_t key_;
-  Duration timeout_;
-  const BackoffPolicy& backoff_;
-  std::chrono::steady_clock::time_point started_;
-  std::chrono::steady_clock::time_point last_report_;
-  std::minstd_rand random_;
-};
+/// reserve, less reserved_connections on 16+, less every client backend), it gives up waiting
+/// (kYielded), so that a running application keeps its connections during a deploy.
+Task<LockOutcome> acquire_migration_lock(PgConn& conn, std::int64_t key, Duration timeout, const BackoffPolicy& backoff,
+                                         int spare_connections);
 
 /// The channel on which waiters for the lock `key` hear of its release.
 std::string lock_channel(std::int64_t key);
 
-/// pg_advisory_unlock(key), and a notification on lock_channel(key) for the waiters. Closing the
-/// connection releases the lock as well, but without the notification.
+/// pg_advisory_unlock(key), and a notification on lock_channel(key) for the waiters, in a transaction
+/// of pginit's own (bookkeeping_transaction). Closing the connection releases the lock as well, but
+/// without the notification.
 Task<void> release_migration_lock(PgConn& conn, std::int64_t key);
 
 }  // namespace pginit

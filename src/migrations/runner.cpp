@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "migrations/blockers.h"
+#include "migrations/bookkeeping.h"
 
 namespace pginit {
 namespace {
@@ -31,6 +32,11 @@ bool is_create_index_concurrently(std::string_view statement) {
   return words.starts_with("create index concurrently") || words.starts_with("create unique index concurrently");
 }
 
+// " [SQLSTATE X]" when the failure has one.
+std::string sqlstate_note(const PgFailure& failure) {
+  return failure.sqlstate.empty() ? std::string() : fmt::format(" [SQLSTATE {}]", failure.sqlstate);
+}
+
 std::string first_line_of(std::string_view statement) {
   std::string_view line = statement.substr(0, statement.find('\n'));
   if (line.size() > 80) return std::string(line.substr(0, 77)) + "...";
@@ -43,7 +49,7 @@ void log_failure(const MigrationFile& file, const SqlStatement& statement, std::
   if (failure.position) line += line_of_position(statement.text, *failure.position) - 1;
   std::string message =
       fmt::format("migration {} failed at line {} (statement {}): {}", file.filename, line, index + 1, failure.message);
-  if (!failure.sqlstate.empty()) message += fmt::format(" [SQLSTATE {}]", failure.sqlstate);
+  message += sqlstate_note(failure);
   if (file.no_transaction && index > 0) {
     message += fmt::format("; this is a no-transaction file: its first {} statement(s) stay applied", index);
   }
@@ -112,28 +118,59 @@ class FileRun {
   // costs two round trips however long it is. A session-level SET in the file (pg_dump starts
   // with search_path = '') would leak into the next file; RESET ALL keeps the advisory lock,
   // which DISCARD ALL would drop. Through a pooler the reset comes before COMMIT, on the server
-  // connection the file ran on (the next statement may run on another one), and the session keeps
-  // nothing of ours; a no-transaction file there has no session settings to reset
-  // (pooler_safety.h).
+  // connection the file ran on (the next statement may run on another one), with the lease renewed
+  // as of the file's end; a no-transaction file there has no session settings to reset
+  // (pooler_safety.h). A no-transaction file's history row goes in a transaction of pginit's own,
+  // whatever the session's defaults say.
   std::string finishing_sql(Duration duration) const {
     const std::string history_row = history_.insert_sql(file_.version, file_.name, file_.checksum, duration.count());
-    if (conn_.pooled()) return file_.no_transaction ? history_row : history_row + "; RESET ALL; COMMIT";
-    return fmt::format("{}; {}RESET ALL; {}", history_row, file_.no_transaction ? "" : "COMMIT; ",
-                       kMigrationSessionSql);
+    const int version = conn_.server_version();
+    if (file_.no_transaction) {
+      const std::string recorded = bookkeeping_transaction(history_row, version, Duration{0});
+      return conn_.pooled() ? recorded : fmt::format("{}; RESET ALL; {}", recorded, migration_session_sql(version));
+    }
+    if (conn_.pooled()) return fmt::format("{}; {}; RESET ALL; COMMIT", history_row, options_.lease_fence);
+    return fmt::format("{}; COMMIT; RESET ALL; {}", history_row, migration_session_sql(version));
   }
 
-  // Through a pooler: BEGIN on its own, to learn which server process runs the file's transaction
-  // (for the blocker look-ups and a cancel on stop), and to end that process's statement should
-  // pginit die, as kMigrationSessionSql does for a direct session. nullopt on success.
+  // Through a pooler: the transaction's opening on its own, to learn which server process runs it
+  // (for the blocker look-ups and a cancel on stop) and to hold the lease's row for the file's whole
+  // run (pooled_file_opening_sql). nullopt on success.
   Task<std::optional<Run>> begin_pooled() {
-    QueryResult begun =
-        co_await conn_.query("BEGIN; SET LOCAL client_connection_check_interval = 1000; SELECT pg_backend_pid()");
-    if (!begun.ok()) co_return co_await abandon(*begun.failure, 0);
+    const std::string opening = pooled_file_opening_sql(conn_.server_version(), options_.lease_fence);
+    QueryResult begun = co_await conn_.query(opening);
+    if (!begun.ok()) {
+      if (!begun.failure->stopped && !begun.failure->connection_lost) {
+        log::failure(ExitCode::kMigrationFailed,
+                     fmt::format("migration {} could not open its transaction through the pooler: {}{}", file_.filename,
+                                 begun.failure->message, sqlstate_note(*begun.failure)),
+                     {{"file", file_.filename}, {"sqlstate", begun.failure->sqlstate}});
+      }
+      co_return co_await abandon(*begun.failure, 0);
+    }
+    if (begun.rows.empty()) {
+      co_await conn_.query("ROLLBACK");
+      Run lost;
+      lost.result.status = ApplyStatus::kLeaseLost;
+      co_return lost;
+    }
     const std::string pid = begun.rows.at(0).at(0).value_or("0");
     int server_pid = 0;
     std::from_chars(pid.data(), pid.data() + pid.size(), server_pid);
     conn_.set_server_pid(server_pid);
     co_return std::nullopt;
+  }
+
+  // Through a pooler, before each statement of a no-transaction file: is the lease still ours?
+  // (It is renewed meanwhile by its own connection, and a statement may run for minutes.)
+  Task<std::optional<Run>> check_lease_before(std::size_t index) {
+    if (!conn_.pooled() || options_.lease_fence.empty()) co_return std::nullopt;
+    QueryResult renewed = co_await conn_.query(options_.lease_fence);
+    if (!renewed.ok()) co_return co_await statement_failed(*renewed.failure, index, "renewing the migration lease");
+    if (!renewed.rows.empty()) co_return std::nullopt;
+    Run lost;
+    lost.result = ApplyResult{ApplyStatus::kLeaseLost, index, "the migration lease was taken over"};
+    co_return lost;
   }
 
   Task<Run> abandon(const PgFailure& failure, std::size_t statement) {
@@ -181,7 +218,15 @@ class FileRun {
     PipelineResult result = co_await conn_.pipeline(pipeline, statement_done);
     if (result.ok()) co_return std::nullopt;
     const PgFailure& failure = *result.failure;
-    if (result.completed < first) co_return co_await abandon(failure, 0);
+    if (result.completed < first) {
+      if (!failure.stopped && !failure.connection_lost) {
+        log::failure(ExitCode::kMigrationFailed,
+                     fmt::format("migration {} could not open its transaction: {}{}", file_.filename, failure.message,
+                                 sqlstate_note(failure)),
+                     {{"file", file_.filename}, {"sqlstate", failure.sqlstate}});
+      }
+      co_return co_await abandon(failure, 0);
+    }
     const std::size_t index = result.completed - first;
     if (lock_timeout && failure.sqlstate == "55P03") {
       Run timed_out = co_await abandon(failure, index + 1);
@@ -196,6 +241,7 @@ class FileRun {
   // Each statement on its own, committed as it completes: what a no-transaction file promises.
   Task<std::optional<Run>> run_one_by_one() {
     for (std::size_t index = 0; index < statements_.size(); ++index) {
+      if (std::optional<Run> lost = co_await check_lease_before(index)) co_return lost;
       QueryResult result = co_await conn_.query(statements_[index].text);
       if (!result.ok()) co_return co_await statement_failed(*result.failure, index);
     }
@@ -203,8 +249,18 @@ class FileRun {
   }
 
   // Statement `index` (0-based) failed: say where, unless a stop or a lost connection ended it.
-  Task<Run> statement_failed(const PgFailure& failure, std::size_t index) {
-    if (!failure.stopped && !failure.connection_lost) log_failure(file_, statements_[index], index, failure, options_);
+  // `step`: pginit's own statement that failed before it, if that is what failed.
+  Task<Run> statement_failed(const PgFailure& failure, std::size_t index, std::string_view step = {}) {
+    if (!failure.stopped && !failure.connection_lost) {
+      if (step.empty()) {
+        log_failure(file_, statements_[index], index, failure, options_);
+      } else {
+        log::failure(ExitCode::kMigrationFailed,
+                     fmt::format("migration {} failed before statement {}, {}: {}{}", file_.filename, index + 1, step,
+                                 failure.message, sqlstate_note(failure)),
+                     {{"file", file_.filename}, {"sqlstate", failure.sqlstate}});
+      }
+    }
     co_return co_await abandon(failure, index + 1);
   }
 

@@ -14,17 +14,9 @@
 
 namespace pginit {
 
-/// The session settings of pginit's migration connection. Should pginit die mid-statement
-/// (SIGKILL, OOM), the server notices within a second and ends the statement, its transaction and
-/// the migration lock, instead of running it to completion (PG 14+). Should the link die while the
-/// session is idle, with no word reaching the server (packets dropped, a FIN or RST lost), the
-/// server's own keepalive probes end the session, and the lock, within about 11 s instead of the
-/// kernel's default two hours.
-inline constexpr std::string_view kMigrationSessionSql =
-    "SET client_connection_check_interval = 1000; SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; "
-    "SET tcp_keepalives_count = 3";
-
-enum class ApplyStatus { kApplied, kFailed, kStopped, kConnectionLost };
+/// kLeaseLost: through a pooler, the lease was no longer this replica's when the file began (another
+/// replica took it over): nothing of the file was applied, and the phase starts over.
+enum class ApplyStatus { kApplied, kFailed, kStopped, kConnectionLost, kLeaseLost };
 
 struct ApplyOptions {
   Duration lock_timeout{5000};  ///< --ddl-lock-timeout: SET LOCAL lock_timeout in transactional files; 0 = off
@@ -33,6 +25,11 @@ struct ApplyOptions {
   /// Set when an earlier run of the phase lost its connection during this no-transaction file,
   /// at this (1-based) statement: a failure now is probably a statement that did commit then.
   std::optional<std::size_t> interrupted_at;
+  /// Through a pooler: the statement that renews this replica's lease and returns a row while it is
+  /// still ours (MigrationLease::renew_sql). A transactional file runs it first in its transaction, so
+  /// that it commits only under the lease and keeps the lease's row until it ends; a no-transaction
+  /// file before each statement. Empty directly, where the advisory lock is held by the session.
+  std::string lease_fence;
 };
 
 struct ApplyResult {
@@ -52,7 +49,9 @@ struct ApplyResult {
 /// sessions that blocked it are logged. On an SQL error rolls back and logs file, line, statement,
 /// SQLSTATE and message (for CREATE INDEX CONCURRENTLY also how to drop the INVALID index it may
 /// leave). A lost connection is not logged here: the caller retries the phase. On a stop request,
-/// cancels the running statement on the server; the caller then closes the connection.
+/// cancels the running statement on the server; the caller then closes the connection. Through a
+/// pooler a transaction whose fence finds the lease gone is rolled back (kLeaseLost); every failure
+/// that ends the file is logged on one line, whatever the step.
 Task<ApplyResult> apply_migration(PgConn& conn, const MigrationFile& file, const std::vector<SqlStatement>& statements,
                                   const HistoryTable& history, const ApplyOptions& options);
 

@@ -333,6 +333,39 @@ def test_a_terminated_session_does_not_let_a_second_migrate_command_start_beside
     assert "still run (their session was lost, their lease renewed" in results[1].stderr
 
 
+def test_waiting_for_a_busy_lease_directly_costs_no_login(tmp_path):
+    """The holder is SIGKILLed in a no-transaction file (the kernel kills it mid-statement, so its lease
+    stays until seen unchanged for a period): the waiters hold the lock in turn, find the lease busy, and
+    wait connected, without the lock, so that looking again costs no login (the server's log counts them:
+    log_connections). It was 3 logins a second per waiter."""
+    with running_server(extra_conf="log_connections = on\n") as server:
+        db = server.new_database()
+        files = {"0001_slow.sql": "-- pginit:no-transaction\nCREATE TABLE IF NOT EXISTS slow (x int);\n"
+                                  "SELECT pg_sleep(30) WHERE NOT EXISTS (SELECT FROM slow);\n"
+                                  "INSERT INTO slow VALUES (1);\n"}
+        migrations = write_migrations(tmp_path / "m", files)
+        args = ["--dsn", server.dsn(db=db), "--migrations", str(migrations), "--migrate-timeout", "40s"]
+        holder = start_pginit(args)
+        wait_until(lambda: server.psql(SLEEPING) == "1", interval=0.02)
+        holder.kill()
+        holder.communicate()
+        server.psql("INSERT INTO slow VALUES (0)", db=db)  # the rerun's sleep is skipped
+        waiters = [start_pginit(args) for _ in range(3)]
+        time.sleep(1.5)
+
+        def logins():
+            with open(server.log) as f:
+                return sum("connection authorized: user=app" in line for line in f)
+        before, started = logins(), time.monotonic()
+        time.sleep(5)
+        rate = (logins() - before) / (time.monotonic() - started) / len(waiters)
+        results = [finish(waiter, timeout=60) for waiter in waiters]
+    assert [r.returncode for r in results] == [0, 0, 0], [r.stderr for r in results]
+    assert any("still run (their session was lost, their lease renewed" in r.stderr for r in results)
+    assert rate <= 1.0, f"{rate:.2f} logins a second per waiting replica"
+    print(f"\nwhile the lease was busy: {rate:.2f} logins a second per waiting replica (direct)")
+
+
 def test_a_lock_holder_whose_link_dies_without_a_word_releases_the_lock_within_seconds(namespaced_server, tmp_path):
     """The holder's packets are dropped both ways and the holder is then killed: no FIN or RST ever reaches
     the server, which would keep the idle-looking session, and the migration lock, for the kernel's two

@@ -1,7 +1,9 @@
 """Migrations and waiting through a real PgBouncer (Debian's 1.18) in transaction and session pooling
-(issue 16): every file once across a herd of replicas, no advisory lock left behind on a pooled server
-connection however pginit ends, and calm retries while PgBouncer's server is down."""
+(issues 16 and 25): every file once across herds larger than the pool, whatever the pool's size (one
+included) and mode; no advisory lock and no transaction left behind on a pooled server connection however
+pginit ends; calm retries while PgBouncer's server is down."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -18,6 +20,13 @@ from test_migrations import RECORDER, history, lock_holders, write_migrations
 @pytest.fixture
 def server():
     """The test's own server: some tests stop it, some give its database settings."""
+    with running_server() as own:
+        yield own
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    """One server for the tests that only add databases to it."""
     with running_server() as own:
         yield own
 
@@ -56,6 +65,11 @@ def no_lock_left(server, db):
     wait_until(lambda: lock_holders(server, db) == "0", timeout=5)
 
 
+def lease_holders(server, db):
+    """Rows of the lease table: through a pooler the lease is the migration lock."""
+    return server.psql("SELECT count(*) FROM pginit_migrations_lease", db=db)
+
+
 def test_a_herd_through_transaction_pooling_applies_every_file_and_the_command_once(server, tmp_path):
     db = server.new_database()
     files = 50
@@ -80,7 +94,7 @@ def test_a_herd_through_transaction_pooling_applies_every_file_and_the_command_o
         assert len(appliers) == 1
         told = appliers[0].stderr.count("the migrations go through a connection pooler")
         assert told == 1, appliers[0].stderr
-        assert "lock_kind=transaction" in appliers[0].stderr
+        assert "lock_kind=lease" in appliers[0].stderr
         no_lock_left(server, db)
         # The next deploy is not blocked by anything the herd left behind.
         more = write_migrations(tmp_path / "m", {f"{files + 1:04d}_next.sql": "INSERT INTO applied_log VALUES (51);\n"})
@@ -89,17 +103,47 @@ def test_a_herd_through_transaction_pooling_applies_every_file_and_the_command_o
         each_applied_once(server, db, files + 1)
 
 
-def test_session_pooling_keeps_working(server, tmp_path):
+@pytest.mark.parametrize("herd_factor", [2, 5])
+@pytest.mark.parametrize("pool_size", [1, 2, 3])
+@pytest.mark.parametrize("mode", ["session", "transaction"])
+def test_any_pool_any_herd_applies_every_file_once_and_every_replica_starts(shared_server, tmp_path, mode, pool_size,
+                                                                          herd_factor):
+    """Herds of 2x and 5x the pool, in both pool modes, a pool of one included: a replica never holds a
+    server connection while it waits for another (the lease needs none while waited for, and a waiter
+    keeps no connection between its looks), so nobody waits for --timeout. The migrate command connects
+    through the same pool."""
+    server, files, replicas = shared_server, 22, pool_size * herd_factor
     db = server.new_database()
-    migrations = write_migrations(tmp_path / "m", herd_files(15))
-    with pooled(server, db, mode="session", pool_size=10) as bouncer:
-        procs = [start_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(migrations), "--migrate-timeout", "60s"])
-                 for _ in range(5)]
-        for proc in procs:
-            result = finish(proc, timeout=120)
-            assert result.returncode == 0, result.stderr
-    each_applied_once(server, db, 15)
-    no_lock_left(server, db)
+    migrations = write_migrations(tmp_path / "m", herd_files(files))
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text("# the app's schema\n")
+    ran = tmp_path / "command-ran"
+    with pooled(server, db, mode=mode, pool_size=pool_size) as bouncer:
+        command = (f"{PG_BIN}/psql -X -q -At -c \"SELECT pg_sleep(0.2)\" {bouncer.dsn(db)} && "
+                   f"echo ran >> {ran}")
+        args = ["--dsn", bouncer.dsn(db), "--migrations", str(migrations), "--timeout", "60s",
+                "--migrate-cmd", f"sh -c '{command}'", "--migrate-fingerprint", "app/*.py", "--", "true"]
+        started = time.monotonic()
+        procs = [start_pginit(args, cwd=tmp_path) for _ in range(replicas)]
+        ended = {}
+        while len(ended) < len(procs):
+            for index, proc in enumerate(procs):
+                if index not in ended and proc.poll() is not None:
+                    ended[index] = time.monotonic() - started
+            time.sleep(0.01)
+        results = [finish(proc, timeout=5) for proc in procs]
+        logins = bouncer.login_attempts(db)
+    assert [r.returncode for r in results] == [0] * replicas, [r.stderr[-800:] for r in results if r.returncode]
+    each_applied_once(server, db, files)
+    assert ran.read_text().splitlines() == ["ran"], "the migrate command ran more than once"
+    appliers = [index for index, r in enumerate(results) if "applying migration" in r.stderr]
+    assert len(appliers) == 1
+    # The files' own time, plus a few seconds: a waiter looks again within two.
+    last, applier_done = max(ended.values()), ended[appliers[0]]
+    assert last <= applier_done + 3.5, f"the last app started {last - applier_done:.1f}s after the migrations"
+    print(f"\n{mode} pooling, default_pool_size {pool_size}, {replicas} replicas: exits 0 x{replicas}, "
+          f"migrations done at {applier_done:.2f}s, last app at {last:.2f}s, {files} files once, "
+          f"{logins} logins to PgBouncer")
 
 
 SLOW_FILE = "CREATE TABLE slow (x int);\nSELECT pg_sleep(30);\n"
@@ -153,32 +197,34 @@ def test_the_lock_outlives_the_servers_idle_in_transaction_timeout(server, tmp_p
     each_applied_once(server, db, 3)
 
 
-def test_the_lock_is_a_lease_renewed_during_a_long_file_and_ended_when_its_holder_goes_silent(server, tmp_path):
-    """A file longer than a renewal period keeps the lock (renewed every 10 s); a holder that stops
-    talking (SIGSTOP: the pooler sees no disconnect) loses it to the server's timeout of its lock
-    transaction, 30 s, instead of holding it until the pooler's keepalive notices (hours)."""
+def test_the_lease_is_renewed_during_a_long_file_and_taken_over_when_its_holder_goes_silent(server, tmp_path):
+    """A file longer than a renewal period keeps the lease (renewed every 3.3 s); a holder that stops
+    talking (SIGSTOP: the pooler sees no disconnect) is taken over once its file's transaction, idle
+    when its statements are done, has been ended by the server (10 s) and its lease has been seen
+    unchanged for a period (10 s): not after the pooler's keepalive notices (hours). The file it was in
+    is applied once, by the next replica."""
     db = server.new_database()
     long_file = write_migrations(tmp_path / "long", {"0001_long.sql": "SELECT pg_sleep(12);\n"})
     with pooled(server, db) as bouncer:
         renewed = run_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(long_file)], timeout=60)
         assert renewed.returncode == 0, renewed.stderr
-        slow = write_migrations(tmp_path / "slow", {"0002_slow.sql": "SELECT pg_sleep(120);\n"})
+        slow = write_migrations(tmp_path / "slow", {"0002_slow.sql": "CREATE TABLE slow (x int);\nSELECT pg_sleep(3);\n"})
         holder = start_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(slow)])
         try:
             wait_until(lambda: server.psql("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                                           "AND query LIKE 'SELECT pg_sleep(120)%'") == "1")
+                                           "AND query LIKE 'SELECT pg_sleep(3)%'") == "1")
             holder.send_signal(signal.SIGSTOP)
             started = time.monotonic()
-            quick = write_migrations(tmp_path / "quick", {"0003_quick.sql": "SELECT 1;\n"})
-            nxt = run_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(quick), "--migrate-timeout", "50s"],
+            nxt = run_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(slow), "--migrate-timeout", "50s"],
                              timeout=70)
             waited = time.monotonic() - started
         finally:
             holder.kill()
             holder.communicate()
         assert nxt.returncode == 0, nxt.stderr
-        assert "0003_quick.sql" in nxt.stderr
-        print(f"the lease of a silent holder ended after {waited:.1f} s")
+        assert "applied migration 0002_slow.sql" in nxt.stderr
+        assert [row[1] for row in history(server, db)] == ["long", "slow"]
+        print(f"the lease of a silent holder was taken over after {waited:.1f} s")
 
 
 def test_concurrent_indexes_through_the_pooler_while_another_replica_waits(server, tmp_path):
@@ -195,7 +241,8 @@ def test_concurrent_indexes_through_the_pooler_while_another_replica_waits(serve
     with pooled(server, db) as bouncer:
         args = ["--dsn", bouncer.dsn(db), "--migrations", str(migrations), "--migrate-timeout", "30s"]
         first = start_pginit(args)
-        wait_until(lambda: lock_holders(server, db) == "1", interval=0.02)
+        wait_until(lambda: server.psql("SELECT to_regclass('pginit_migrations_lease') IS NOT NULL", db=db) == "t"
+                   and lease_holders(server, db) == "1", interval=0.02)
         waiter = start_pginit(args)
         first_result, waiter_result = finish(first, timeout=60), finish(waiter, timeout=60)
     assert first_result.returncode == 0, first_result.stderr
@@ -251,16 +298,61 @@ def test_a_pooled_file_resets_its_session_settings_on_its_own_server_connection(
         assert all(settings == ["0", '"$user", public'] for _, *settings in seen), seen
 
 
-def test_a_pool_of_one_is_refused_with_the_reason_instead_of_waiting_forever(server, tmp_path):
+def test_statement_pooling_is_refused_at_once_since_a_file_is_a_transaction(server, tmp_path):
     db = server.new_database()
     migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
-    with pooled(server, db, pool_size=1) as bouncer:
-        result = run_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(migrations), "--connect-timeout", "2s"])
-        assert result.returncode == 69, result.stderr
-        assert "gave the migrations no second server connection within 2.0s" in result.stderr
-        assert "default_pool_size 2 or more" in result.stderr
+    with pooled(server, db, mode="statement") as bouncer:
+        result = run_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(migrations)])
+    assert result.returncode == 78, result.stderr
+    assert ("refused a transaction (transaction blocks not allowed in statement pooling mode): a migration file is "
+            "one, so the migrations need transaction or session pooling") in result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("(exit 78)")
+    assert server.psql("SELECT to_regclass('a') IS NULL", db=db) == "t"
+
+
+def test_a_file_whose_pooled_transaction_cannot_open_says_why_in_one_line(server, tmp_path):
+    """A DBA made the role's transactions read-only: pginit's own bookkeeping (the lease, the tables) is
+    immune, but the file's transaction is the user's, and its opening fails: one line with the cause."""
+    db = server.new_database()
+    server.psql(f"ALTER ROLE app IN DATABASE {db} SET default_transaction_read_only = on")
+    migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
+    with pooled(server, db) as bouncer:
+        result = run_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(migrations)])
+        assert result.returncode == 65, result.stderr
+        errors = [line for line in result.stderr.splitlines() if "(exit 65)" in line]
+        assert len(errors) == 1, result.stderr
+        assert errors[0].startswith("pginit: migration 0001_a.sql could not open its transaction through the pooler: "
+                                    "cannot execute UPDATE in a read-only transaction [SQLSTATE 25006] (exit 65)")
+        assert lease_holders(server, db) == "0", "the lease is given back"
         no_lock_left(server, db)
-        assert server.psql("SELECT to_regclass('a') IS NULL", db=db) == "t"
+
+
+def test_waiting_for_a_busy_lease_costs_at_most_one_login_a_second(server, tmp_path):
+    """The holder is SIGKILLed in a no-transaction file: its lease stays until it is seen unchanged for a
+    period, and the waiters, which keep no connection between their looks, log in at most once a second
+    each meanwhile (PgBouncer's log counts them)."""
+    db = server.new_database()
+    files = {"0001_slow.sql": "-- pginit:no-transaction\nCREATE TABLE IF NOT EXISTS slow (x int);\n"
+                              "SELECT pg_sleep(30) WHERE NOT EXISTS (SELECT FROM slow);\nINSERT INTO slow VALUES (1);\n"}
+    migrations = write_migrations(tmp_path / "m", files)
+    with pooled(server, db) as bouncer:
+        holder = start_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(migrations)])
+        wait_until(lambda: server.psql("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                                       "AND query LIKE 'SELECT pg_sleep(30)%'") == "1")
+        holder.kill()
+        holder.communicate()
+        server.psql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'")
+        server.psql("INSERT INTO slow VALUES (0)", db=db)  # the rerun's sleep is skipped
+        waiters = [start_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(migrations), "--migrate-timeout",
+                                 "40s"]) for _ in range(3)]
+        time.sleep(1)
+        before, started = bouncer.login_attempts(db), time.monotonic()
+        time.sleep(6)
+        rate = (bouncer.login_attempts(db) - before) / (time.monotonic() - started) / len(waiters)
+        results = [finish(waiter, timeout=60) for waiter in waiters]
+    assert [r.returncode for r in results] == [0, 0, 0], [r.stderr for r in results]
+    assert rate <= 1.0, f"{rate:.2f} logins a second per waiting replica"
+    print(f"\nwhile the lease was busy: {rate:.2f} logins a second per waiting replica")
 
 
 # --- waiting through the pooler -------------------------------------------------------------------

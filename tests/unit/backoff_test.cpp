@@ -117,3 +117,18 @@ TEST_CASE("backoff: a full server's refusals are spread over a window that doubl
   patient.max = Duration{30000};
   CHECK(next_delay(30, Cost::kFull, patient, 1.0) == patient.max);
 }
+
+TEST_CASE("backoff: a look that costs a login comes at most once a second, whatever the attempt or --backoff-max") {
+  BackoffPolicy policy;
+  policy.max = Duration{100};
+  for (int attempt : {1, 2, 10, 1000}) {
+    for (double r : {0.0, 0.5, 0.999, 1.0}) {
+      CAPTURE(attempt);
+      CAPTURE(r);
+      const Duration delay = next_delay(attempt, Cost::kLogin, policy, r);
+      CHECK(delay >= Duration{1000});
+      CHECK(delay <= policy.login_max);
+    }
+  }
+  CHECK(next_delay(1, Cost::kLogin, policy, 0.5) == Duration{1500});
+}

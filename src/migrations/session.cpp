@@ -1,0 +1,39 @@
+#include "migrations/session.h"
+
+#include <fmt/format.h>
+
+#include "log.h"
+#include "migrations/bookkeeping.h"
+#include "pg_error.h"
+
+namespace pginit {
+
+Task<SessionSetup> set_up_migration_session(PgConn& conn, const std::string& target, bool ask_pool_mode) {
+  SessionSetup setup;
+  QueryResult server_pid = co_await conn.query("SELECT pg_backend_pid()");
+  if (!server_pid.ok()) {
+    setup.failure = std::move(server_pid.failure);
+    co_return setup;
+  }
+  if (server_pid.rows.at(0).at(0) == std::to_string(conn.backend_pid())) {
+    const std::string session = migration_session_sql(conn.server_version());
+    if (QueryResult set = co_await conn.query(session); !set.ok()) setup.failure = std::move(set.failure);
+    co_return setup;
+  }
+  conn.mark_pooled();
+  if (!ask_pool_mode) co_return setup;
+  QueryResult begun = co_await conn.query("BEGIN");
+  if (!begun.ok() && !begun.failure->stopped) {
+    setup.exit_code = log::failure(
+        ExitCode::kConfig,
+        fmt::format("the connection pooler at {} refused a transaction ({}): a migration file is one, so the "
+                    "migrations need transaction or session pooling (PgBouncer's pool_mode), or a direct "
+                    "connection with --migrate-dsn",
+                    target, short_reason(begun.failure->message)));
+    co_return setup;
+  }
+  if (QueryResult ended = co_await conn.query("ROLLBACK"); !ended.ok()) setup.failure = std::move(ended.failure);
+  co_return setup;
+}
+
+}  // namespace pginit
