@@ -1,5 +1,5 @@
-"""Figure 12: through PgBouncer (transaction pooling). A herd of replicas applying migrations (files
-applied twice, exit codes, advisory locks left behind), and the wait while PgBouncer's server is down
+"""Figure 12: through PgBouncer (transaction and session pooling, a pool smaller than the herd). A herd of
+replicas applying migrations (files applied twice, exit codes, advisory locks left behind), and the wait while PgBouncer's server is down
 (login attempts a second per replica, and the ready lag once the server returns, against PgBouncer's own
 server_login_retry). pginit's static build and the build of the commit before issue 16 when one is given
 (PGINIT_BEFORE=path) are measured in the same run."""
@@ -36,9 +36,9 @@ def advisory_locks(server, db):
                            f"WHERE l.locktype = 'advisory' AND d.datname = '{db}'"))
 
 
-def herd_row(label, pginit, server, directory, replicas, files):
+def herd_row(label, pginit, server, directory, replicas, files, mode):
     db = server.new_database()
-    bouncer = PgBouncer(server, {db: (db, "transaction")}, pool_size=3)
+    bouncer = PgBouncer(server, {db: (db, mode)}, pool_size=3)
     bouncer.start()
     try:
         started = time.monotonic()
@@ -53,7 +53,7 @@ def herd_row(label, pginit, server, directory, replicas, files):
     finally:
         bouncer.destroy()
     exits = ", ".join(f"{code}: {n}" for code, n in sorted(codes.items()))
-    return [label, replicas, files, exits, twice, locks, f"{elapsed:.2f}"], codes, twice, locks
+    return [label, mode, replicas, files, exits, twice, locks, f"{elapsed:.2f}"], codes, twice, locks
 
 
 def wait_row(label, pginit, replicas):
@@ -95,15 +95,16 @@ def run(server, directory):
     replicas, files = common.trials(10, quick=3), common.trials(50, quick=10)
     migrations = os.path.join(directory, "pooler")
     herd_files(migrations, files)
-    section = Section("pooler", "12. Through PgBouncer (transaction pooling, default_pool_size = 3)", "")
+    section = Section("pooler", "12. Through PgBouncer (transaction and session pooling, default_pool_size = 3)", "")
     herd_rows, wait_rows = [], []
     for label, binary in builds:
-        row, codes, twice, locks = herd_row(label, binary, server, migrations, replicas, files)
-        herd_rows.append(row)
-        if label == builds[0][0]:
-            section.goals.append(("every replica exits 0, no file applied twice, no advisory lock left",
-                                  set(codes) == {0} and twice == 0 and locks == 0,
-                                  f"exits {dict(codes)}, {twice} twice, {locks} locks left"))
+        for mode in ("transaction", "session"):
+            row, codes, twice, locks = herd_row(label, binary, server, migrations, replicas, files, mode)
+            herd_rows.append(row)
+            if label == builds[0][0]:
+                section.goals.append((f"{mode} pooling: every replica exits 0, no file applied twice, no advisory "
+                                      "lock left", set(codes) == {0} and twice == 0 and locks == 0,
+                                      f"exits {dict(codes)}, {twice} twice, {locks} locks left"))
         row, rate, lag = wait_row(label, binary, common.trials(3, quick=2))
         wait_rows.append(row)
         if label == builds[0][0]:
@@ -112,7 +113,7 @@ def run(server, directory):
             section.goals.append((f"ready within server_login_retry ({LOGIN_RETRY} s) + 1 s of the server's return",
                                   lag <= LOGIN_RETRY + 1, f"{lag:.2f} s"))
     section.table = "\n\n".join([
-        table(["build", "replicas", "files", "exit codes (code: replicas)", "files applied twice",
+        table(["build", "pool mode", "replicas", "files", "exit codes (code: replicas)", "files applied twice",
                "advisory locks left 1 s after", "last replica done, s"], herd_rows),
         table(["build", "replicas waiting", "login attempts/s per replica while down",
                "ready lag after the server returns, s", "server_login_retry, s"], wait_rows)])

@@ -207,14 +207,21 @@ class PatroniCluster:
     def node_dsn(self, n, db="appdb"):
         return f"postgres://app:{APP_PASSWORD}@127.0.0.1:{self.pg_ports[n]}/{db}"
 
-    def new_database(self, name):
+    def new_database(self, name, replicated=False):
         """CREATE DATABASE on the leader, tried again while the cluster is busy (a psql that timed out
-        returns None rather than raising: without this a missing database would show up much later)."""
+        returns None rather than raising: without this a missing database would show up much later).
+        With `replicated`, also until every node has replayed it: replication is asynchronous, and a
+        failover to a node that has not would lose it with the old leader."""
         deadline = time.monotonic() + 60
-        while self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'", db="postgres") != "1":
+        exists = f"SELECT 1 FROM pg_database WHERE datname = '{name}'"
+        while self.psql(exists, db="postgres") != "1":
             if time.monotonic() > deadline:
                 raise RuntimeError(f"patroni cluster: could not create database {name}; see {self.dir}")
             self.psql(f"CREATE DATABASE {name} OWNER app", db="postgres")
+        while replicated and any(self.psql(exists, node=n, db="postgres") != "1" for n in NODES):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"patroni cluster: database {name} did not reach every node; see {self.dir}")
+            time.sleep(0.1)
         return name
 
     # --- faults --------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ PGBOUNCER = "/usr/sbin/pgbouncer"
 
 
 class PgBouncer:
-    """`databases` maps a name clients use to (server database, pool_mode). Settings such as
+    """`databases` maps a name clients use to (server database, pool_mode) or (server database, pool_mode,
+    pool_size): a pool of that many server connections instead of `pool_size`. Settings such as
     server_login_retry go in `settings`."""
 
     def __init__(self, server, databases, pool_size=3, settings=None, prefix=()):
@@ -27,8 +28,8 @@ class PgBouncer:
         self.ini = os.path.join(self.dir, "pgbouncer.ini")
         self.log = os.path.join(self.dir, "pgbouncer.log")
         self.process = None
-        entries = "\n".join(f"{name} = host=127.0.0.1 port={server.port} dbname={db} pool_mode={mode}"
-                            for name, (db, mode) in databases.items())
+        entries = "\n".join(f"{name} = host=127.0.0.1 port={server.port} dbname={entry[0]} pool_mode={entry[1]}"
+                            + (f" pool_size={entry[2]}" if len(entry) > 2 else "") for name, entry in databases.items())
         extra = "\n".join(f"{key} = {value}" for key, value in (settings or {}).items())
         with open(os.path.join(self.dir, "userlist.txt"), "w") as f:
             # Plain text passwords serve both the client's SCRAM login and PgBouncer's own server login.

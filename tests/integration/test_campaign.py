@@ -1,14 +1,19 @@
-"""The randomized fault campaign (campaign.py), short and with a fixed seed; its invariant checkers,
-shown to catch what they are for. bench/campaign runs a long one with a seed of its own."""
+"""The randomized fault campaign (campaign.py), short: the rounds that once went wrong, replayed as they
+were, then rounds of a seed that changes from run to run (PGINIT_CAMPAIGN_SEED replays one), so that each
+run explores; its invariant checkers, shown to catch what they are for. bench/campaign runs long ones."""
 import collections
+import dataclasses
 import os
+import random
+import sys
 
-from campaign import (FAULTS, RoundPlan, campaign, exactly_once_after_a_clean_run, exit_codes_documented,
-                      history_matches_schema, migrate_commands_one_at_a_time,
+from campaign import (FAULTS, REGRESSION_ROUNDS, RoundPlan, campaign, describe, exactly_once_after_a_clean_run,
+                      exit_codes_documented, history_matches_schema, migrate_commands_one_at_a_time,
                       no_transaction_files_one_replica_at_a_time, plan_round, transactional_files_at_most_once)
 
 SEED = 20261202
 ROUNDS = int(os.environ.get("PGINIT_CAMPAIGN_ROUNDS", "10"))
+RUN_SEED = int(os.environ.get("PGINIT_CAMPAIGN_SEED") or random.SystemRandom().randrange(1, 2**31))
 PLAN = RoundPlan(1, "direct", 2, ((1, "tx"), (2, "tx"), (3, "notx")), True, (), 1.0)
 
 
@@ -39,13 +44,29 @@ def test_the_invariant_checkers_catch_what_they_are_for():
         "no-transaction file 3 never ran", "history [1, 2] is not every file [1, 2, 3]"]
 
 
-def test_a_short_fault_campaign_with_a_fixed_seed_violates_nothing():
-    topologies = tuple(FAULTS)
-    plans = [plan_round(SEED, number, topologies) for number in range(1, ROUNDS + 1)]
-    assert {plan.topology for plan in plans} == set(topologies), "the seed should reach every topology"
-    with campaign(SEED, topologies=topologies) as running:
+def test_what_was_added_to_a_plan_later_leaves_the_earlier_seeds_rounds_as_they_were():
+    plan = plan_round(61207, 39, tuple(FAULTS))
+    assert (plan.topology, plan.replicas, len(plan.files)) == ("pgbouncer", 4, 19)
+    assert [kind for _, kind, _ in plan.faults] == ["dropped packets"]
+    assert plan.pool_mode in ("transaction", "session") and 1 <= plan.pool_size <= 4
+    pinned = plan_round(61207, 39, tuple(FAULTS), {"pool_mode": "transaction", "pool_size": 4})
+    assert pinned == dataclasses.replace(plan, pool_mode="transaction", pool_size=4)
+
+
+def findings(reports):
+    return [f"{describe(r.plan)}: {v}" for r in reports for v in r.violations + [f"harness: {h}" for h in r.harness]]
+
+
+def test_the_rounds_that_once_went_wrong_now_run_to_a_clean_verdict():
+    plans = [plan_round(seed, number, tuple(FAULTS), pinned) for seed, number, pinned in REGRESSION_ROUNDS]
+    with campaign(0, topologies=tuple(FAULTS), log=lambda line: print(line, flush=True)) as running:
+        reports = running.run_plans(plans)
+    assert findings(reports) == []
+
+
+def test_a_short_fault_campaign_with_a_new_seed_violates_nothing():
+    print(f"campaign seed {RUN_SEED} (replay with PGINIT_CAMPAIGN_SEED={RUN_SEED})", file=sys.stderr, flush=True)
+    with campaign(RUN_SEED, topologies=tuple(FAULTS), log=lambda line: print(line, flush=True)) as running:
         reports = running.run(ROUNDS)
-    violations = [f"round {r.plan.number} (faults {[k for _, k, _ in r.plan.faults]}): {v}"
-                  for r in reports for v in r.violations]
-    assert violations == []
+    assert findings(reports) == [], f"campaign seed {RUN_SEED}: replay with PGINIT_CAMPAIGN_SEED={RUN_SEED}"
     assert sum(running.faults.values()) >= ROUNDS
