@@ -223,6 +223,39 @@ postgres_source_of() {
   awk -F' = ' '/^abs_top_srcdir/ {print $2; exit}' "$1/pgbuild/src/Makefile.global"
 }
 
+# The PostgreSQL major versions the suite runs besides bookworm's own 15, each from the Debian suite
+# that has it (14 and 16 are in none): 13 (bullseye), 17 (trixie, with PgBouncer 1.24), 18 (sid).
+SERVER_VERSIONS="13 17 18"
+server_suite() {
+  case $1 in 13) echo bullseye ;; 17) echo trixie ;; 18) echo sid ;; *) return 1 ;; esac
+}
+
+# Prints a root holding Debian's postgresql-VERSION (a debootstrap --variant=minbase of its suite, once;
+# cached in $PGINIT_CACHE/servers, keyed by suite and version): the tests run its initdb, postgres and
+# pg_dump inside it with chroot, on loopback like the host's 15. Trixie's also holds pgbouncer. One
+# build at a time (several test phases may ask at once); a failed one leaves nothing behind.
+server_root() {
+  local version=$1 suite packages root lock
+  suite="$(server_suite "$version")" || { say "no Debian suite has postgresql-$version"; return 64; }
+  packages="postgresql-$version"
+  [[ $suite != trixie ]] || packages+=",pgbouncer"
+  root="$PGINIT_CACHE/servers/$suite-postgresql-$version"
+  mkdir -p "$PGINIT_CACHE/servers"
+  exec {lock}>"$PGINIT_CACHE/servers/.lock-$version"
+  flock "$lock"
+  if [[ ! -f $root/.complete ]]; then
+    ensure_packages debootstrap
+    say "debootstrap of $suite with $packages (once; cached in $root)"
+    rm -rf "$root" "$root.part"
+    debootstrap --variant=minbase --include="$packages" "$suite" "$root.part" "$(debian_mirror)" >"$root.log" 2>&1 ||
+      { say "debootstrap of $suite failed; see $root.log"; rm -rf "$root.part"; return 1; }
+    chroot "$root.part" dpkg-query -W -f='${Version}' "postgresql-$version" >"$root.part/.complete"
+    mv "$root.part" "$root"
+  fi
+  exec {lock}>&-
+  echo "$root"
+}
+
 # npm: the machine's own when it has one (a NodeSource nodejs carries it), else Debian's.
 ensure_npm() {
   command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm

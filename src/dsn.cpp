@@ -101,7 +101,7 @@ void redact_keyword_passwords(std::string& text) {
 Result<ConnParams> build_conn_params(const std::optional<std::string>& dsn, const AliasValues& aliases,
                                      const EnvLookup& env) {
   ConnParams params;
-  params.emplace_back("fallback_application_name", "pginit");
+  params.emplace_back("fallback_application_name", std::string(kFallbackApplicationName));
   for (const Alias& alias : kAliases) {
     const auto& value = aliases.*alias.value;
     if (!value) continue;

@@ -11,6 +11,9 @@
 
 namespace pginit {
 
+/// The application_name pginit's sessions carry unless the DSN or PGAPPNAME names one.
+inline constexpr std::string_view kFallbackApplicationName = "pginit";
+
 /// Keyword/value pairs for PQconnectStartParams (expand_dbname = 0): already merged.
 using ConnParams = std::vector<std::pair<std::string, std::string>>;
 

@@ -274,7 +274,9 @@ Task<PipelineResult> PgConn::run_pipeline(const std::vector<std::string>& statem
       co_return outcome;
     }
     if (PQconsumeInput(conn_) == 0) {
-      outcome.failure = failure_from_connection("connection lost");
+      // A FATAL the server sent before it closed (a transaction_timeout, a pg_terminate_backend) says
+      // why; libpq's own "server closed the connection unexpectedly" would not.
+      if (!outcome.failure) outcome.failure = failure_from_connection("connection lost");
       co_return outcome;
     }
   }
@@ -372,7 +374,7 @@ Task<QueryResult> PgConn::run_query(const std::string& sql, const QueryParams& p
     }
     if (PQconsumeInput(conn_) == 0) {
       disarm_watchdog();
-      outcome.failure = failure_from_connection("connection lost");
+      if (!outcome.failure) outcome.failure = failure_from_connection("connection lost");  // keep the server's FATAL
       co_return outcome;
     }
   }

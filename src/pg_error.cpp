@@ -128,8 +128,8 @@ std::optional<Verdict> classify_sqlstate(std::string_view sqlstate, const std::s
   if (sqlstate == "3D000") return fatal(ExitCode::kConfig, reason);
   if (sqlstate == "57P03" || sqlstate == "57P01" || sqlstate == "57P02") return transient(Cost::kCheap, reason);
   if (sql_class == "08") return transient(Cost::kCheap, reason);
-  if (sqlstate == "53300") return transient(Cost::kFull, reason);  // too many connections
-  if (sql_class == "53") return transient(Cost::kCostly, reason);   // 53xxx: out of resources
+  if (sqlstate == "53300") return transient(Cost::kFull, reason);    // too many connections
+  if (sql_class == "53") return transient(Cost::kCostly, reason);    // 53xxx: out of resources
   if (sqlstate == "57014") return transient(Cost::kCostly, reason);  // statement timeout / cancelled
   if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") return transient(Cost::kPolling, reason);
   // The ready-sql may name things another service has not created yet: keep waiting.
@@ -151,6 +151,15 @@ std::string short_reason(std::string_view message) {
   }
   rest = rest.substr(0, rest.find('\n'));
   return std::string(trim(rest));
+}
+
+std::optional<std::string_view> timeout_setting(std::string_view sqlstate, std::string_view message) {
+  if (sqlstate == "25P03") return "idle_in_transaction_session_timeout";
+  if (sqlstate == "25P04") return "transaction_timeout";
+  if (sqlstate == "57P05") return "idle_session_timeout";
+  if (sqlstate == "57014" && contains(message, "statement timeout")) return "statement_timeout";
+  if (sqlstate == "55P03" && contains(message, "lock timeout")) return "lock_timeout";
+  return std::nullopt;
 }
 
 bool is_connection_loss(std::string_view sqlstate) {

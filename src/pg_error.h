@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,12 @@ Verdict classify_failure(std::string_view sqlstate, std::string_view message);
 /// True for the SQLSTATEs that mean the session is gone: class 08 (connection exception), 57P01
 /// admin shutdown (also pg_terminate_backend), 57P02 crash shutdown, 57P03 cannot connect now.
 bool is_connection_loss(std::string_view sqlstate);
+
+/// The setting whose timeout ended a statement or a session, from the server's SQLSTATE (and, for
+/// 57014 and 55P03, which a cancel or a NOWAIT also give, its message): statement_timeout, lock_timeout,
+/// idle_in_transaction_session_timeout (25P03), transaction_timeout (25P04, 17+), idle_session_timeout
+/// (57P05, 14+). nullopt for anything else.
+std::optional<std::string_view> timeout_setting(std::string_view sqlstate, std::string_view message);
 
 /// The useful part of a libpq error message: the last "…failed: " clause, first line, without
 /// "FATAL:  " / "ERROR:  " prefixes. E.g. "connection refused" is left as libpq wrote it.

@@ -44,7 +44,14 @@ std::string HistoryTable::lease_sql(bool take, std::string_view holder, const st
                                     std::optional<std::int64_t> exclusion_key) const {
   const std::string me = quote_literal(holder);
   const std::string stale_holder = stale ? quote_literal(stale->holder) : "NULL";
-  const std::string stale_token = stale ? std::to_string(stale->token) : "NULL";
+  // A stale lease whose holder's statement still runs on the server (13 does not end the statement of a
+  // client that died; a pooler does not tell it) is not taken over: its session carries the holder's name.
+  const std::string stale_token =
+      stale ? fmt::format(
+                  "{} AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity AS a WHERE a.application_name = "
+                  "{} AND a.state = 'active')",
+                  stale->token, quote_literal(lease_session_name(stale->holder)))
+            : "NULL";
   const std::string seen = fmt::format(
       "WITH seen AS (SELECT holder, {1} AS token, "
       "round(extract(epoch FROM clock_timestamp() - l.renewed_at)::numeric, 1) AS age FROM {0} AS l)",
@@ -63,6 +70,10 @@ std::string HistoryTable::lease_sql(bool take, std::string_view holder, const st
       "WHERE l.holder = EXCLUDED.holder OR (l.holder = {4} AND {5} = {6}) RETURNING true) "
       "SELECT EXISTS (SELECT FROM claim), {7}",
       seen, quoted_lease(), me, exclusion, stale_holder, lease_token_of("l"), stale_token, as_it_was);
+}
+
+std::string lease_session_name(std::string_view holder) {
+  return fmt::format("pginit/{}", holder.substr(holder.rfind(':') + 1));
 }
 
 std::string HistoryTable::renew_lease_sql(std::string_view holder) const {

@@ -50,6 +50,10 @@ struct HistoryTable {
   std::string upsert_fingerprint_sql(std::string_view command, std::string_view fingerprint) const;
 };
 
+/// The application_name of a pooled lease holder's sessions ("pginit/" and the random part of `holder`,
+/// host:pid:random): a waiter sees in pg_stat_activity whether a statement of theirs still runs.
+std::string lease_session_name(std::string_view holder);
+
 /// `text` as an SQL string literal that means the same whatever standard_conforming_strings is:
 /// E'…' with backslashes and quotes doubled.
 std::string quote_literal(std::string_view text);

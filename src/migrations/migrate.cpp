@@ -161,7 +161,9 @@ class MigrationRun {
   }
 
   Task<int> set_up_session() {
-    const SessionSetup setup = co_await set_up_migration_session(conn_, settings_.target, !told_of_pooler_);
+    const std::string session_name = lease_session_name(lease_.holder());
+    const SessionSetup setup =
+        co_await set_up_migration_session(conn_, settings_.target, session_name, !told_of_pooler_);
     if (setup.failure) co_return failed(*setup.failure, "cannot set up the migration session");
     if (setup.exit_code) co_return *setup.exit_code;
     if (conn_.pooled() && !told_of_pooler_) {

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "migrations/blockers.h"
 #include "migrations/bookkeeping.h"
+#include "pg_error.h"
 
 namespace pginit {
 namespace {
@@ -32,9 +33,23 @@ bool is_create_index_concurrently(std::string_view statement) {
   return words.starts_with("create index concurrently") || words.starts_with("create unique index concurrently");
 }
 
-// " [SQLSTATE X]" when the failure has one.
-std::string sqlstate_note(const PgFailure& failure) {
-  return failure.sqlstate.empty() ? std::string() : fmt::format(" [SQLSTATE {}]", failure.sqlstate);
+// The server ended the session for a timeout of its settings (transaction_timeout, 17+, say): not a
+// link or a server that went away.
+bool ended_by_a_timeout(const PgFailure& failure) {
+  return failure.connection_lost && timeout_setting(failure.sqlstate, failure.message).has_value();
+}
+
+// The server's message, its SQLSTATE, and the setting whose timeout it was, if one was.
+std::string failure_text(const PgFailure& failure) {
+  std::string text = failure.message;
+  if (!failure.sqlstate.empty()) text += fmt::format(" [SQLSTATE {}]", failure.sqlstate);
+  if (std::optional<std::string_view> setting = timeout_setting(failure.sqlstate, failure.message)) {
+    text += fmt::format(
+        "; the server's {} ended it (the role's, the database's or the server's setting, under "
+        "which migration files run)",
+        *setting);
+  }
+  return text;
 }
 
 std::string first_line_of(std::string_view statement) {
@@ -47,9 +62,8 @@ void log_failure(const MigrationFile& file, const SqlStatement& statement, std::
                  const ApplyOptions& options) {
   int line = statement.line;
   if (failure.position) line += line_of_position(statement.text, *failure.position) - 1;
-  std::string message =
-      fmt::format("migration {} failed at line {} (statement {}): {}", file.filename, line, index + 1, failure.message);
-  message += sqlstate_note(failure);
+  std::string message = fmt::format("migration {} failed at line {} (statement {}): {}", file.filename, line, index + 1,
+                                    failure_text(failure));
   if (file.no_transaction && index > 0) {
     message += fmt::format("; this is a no-transaction file: its first {} statement(s) stay applied", index);
   }
@@ -101,10 +115,11 @@ class FileRun {
     QueryResult finished = co_await conn_.query(finish);
     conn_.set_server_pid(0);
     if (!finished.ok()) {
-      if (!finished.failure->stopped && !finished.failure->connection_lost) {
-        log::failure(ExitCode::kMigrationFailed,
-                     fmt::format("migration {} failed while recording it in {}{}: {}", file_.filename,
-                                 history_.quoted(), transactional ? " or at COMMIT" : "", finished.failure->message));
+      if (!finished.failure->stopped && (!finished.failure->connection_lost || ended_by_a_timeout(*finished.failure))) {
+        log::failure(
+            ExitCode::kMigrationFailed,
+            fmt::format("migration {} failed while recording it in {}{}: {}", file_.filename, history_.quoted(),
+                        transactional ? " or at COMMIT" : "", failure_text(*finished.failure)));
       }
       co_return co_await abandon(*finished.failure, statements_.size());
     }
@@ -142,8 +157,8 @@ class FileRun {
     if (!begun.ok()) {
       if (!begun.failure->stopped && !begun.failure->connection_lost) {
         log::failure(ExitCode::kMigrationFailed,
-                     fmt::format("migration {} could not open its transaction through the pooler: {}{}", file_.filename,
-                                 begun.failure->message, sqlstate_note(*begun.failure)),
+                     fmt::format("migration {} could not open its transaction through the pooler: {}", file_.filename,
+                                 failure_text(*begun.failure)),
                      {{"file", file_.filename}, {"sqlstate", begun.failure->sqlstate}});
       }
       co_return co_await abandon(*begun.failure, 0);
@@ -187,7 +202,9 @@ class FileRun {
       run.result.status = ApplyStatus::kStopped;
       co_return run;
     }
-    if (failure.connection_lost) {
+    // A session the server ended for a timeout of its settings would end again the same way: the
+    // file fails (65) rather than running again as after a lost connection.
+    if (failure.connection_lost && !ended_by_a_timeout(failure)) {
       run.result = ApplyResult{ApplyStatus::kConnectionLost, statement, failure.message};
       co_return run;
     }
@@ -220,10 +237,10 @@ class FileRun {
     const PgFailure& failure = *result.failure;
     if (result.completed < first) {
       if (!failure.stopped && !failure.connection_lost) {
-        log::failure(ExitCode::kMigrationFailed,
-                     fmt::format("migration {} could not open its transaction: {}{}", file_.filename, failure.message,
-                                 sqlstate_note(failure)),
-                     {{"file", file_.filename}, {"sqlstate", failure.sqlstate}});
+        log::failure(
+            ExitCode::kMigrationFailed,
+            fmt::format("migration {} could not open its transaction: {}", file_.filename, failure_text(failure)),
+            {{"file", file_.filename}, {"sqlstate", failure.sqlstate}});
       }
       co_return co_await abandon(failure, 0);
     }
@@ -251,13 +268,13 @@ class FileRun {
   // Statement `index` (0-based) failed: say where, unless a stop or a lost connection ended it.
   // `step`: pginit's own statement that failed before it, if that is what failed.
   Task<Run> statement_failed(const PgFailure& failure, std::size_t index, std::string_view step = {}) {
-    if (!failure.stopped && !failure.connection_lost) {
+    if (!failure.stopped && (!failure.connection_lost || ended_by_a_timeout(failure))) {
       if (step.empty()) {
         log_failure(file_, statements_[index], index, failure, options_);
       } else {
         log::failure(ExitCode::kMigrationFailed,
-                     fmt::format("migration {} failed before statement {}, {}: {}{}", file_.filename, index + 1, step,
-                                 failure.message, sqlstate_note(failure)),
+                     fmt::format("migration {} failed before statement {}, {}: {}", file_.filename, index + 1, step,
+                                 failure_text(failure)),
                      {{"file", file_.filename}, {"sqlstate", failure.sqlstate}});
       }
     }

@@ -18,6 +18,9 @@ struct SessionSetup {
 /// migration_session_sql; a pooled one is marked pooled (the pooler then decides how the lock is
 /// held and what the session may keep) and, when `ask_pool_mode`, is asked for a transaction:
 /// statement pooling cannot run one, and a migration file is one (78, naming the pooler at `target`).
-Task<SessionSetup> set_up_migration_session(PgConn& conn, const std::string& target, bool ask_pool_mode);
+/// A pooled session left with pginit's fallback application_name is named `session_name` (the
+/// lease's holder's: lease_session_name), so that waiters see its statements at work.
+Task<SessionSetup> set_up_migration_session(PgConn& conn, const std::string& target, const std::string& session_name,
+                                            bool ask_pool_mode);
 
 }  // namespace pginit

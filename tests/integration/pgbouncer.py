@@ -1,8 +1,9 @@
-"""A throwaway PgBouncer (Debian's, 1.18) in front of a PgServer: free loopback port, as the non-root
-user 'postgres', SCRAM logins from an auth_file, one pool per database entry; stopped by pid."""
+"""A throwaway PgBouncer in front of a PgServer: free loopback port, as the non-root user 'postgres', SCRAM
+logins from an auth_file, one pool per database entry; stopped by pid. Bookworm's 1.18 from the host, or
+(PGINIT_PGBOUNCER=1.24, or `version`) trixie's 1.24 run with chroot in the root that holds trixie's
+PostgreSQL 17 (pgserver.server_root)."""
 import contextlib
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -10,9 +11,12 @@ import subprocess
 import tempfile
 import time
 
-from pgserver import APP_PASSWORD, PG_BIN, SUPERUSER_PASSWORD, free_port
+from pgserver import APP_PASSWORD, PG_BIN, SUPERUSER_PASSWORD, free_port, server_root, user_ids
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
+PGBOUNCER_VERSION = os.environ.get("PGINIT_PGBOUNCER", "1.18")
+# The root whose Debian suite has each PgBouncer besides the host's (by the PostgreSQL it holds).
+PGBOUNCER_ROOTS = {"1.24": 17}
 
 
 class PgBouncer:
@@ -20,11 +24,15 @@ class PgBouncer:
     pool_size): a pool of that many server connections instead of `pool_size`. Settings such as
     server_login_retry go in `settings`."""
 
-    def __init__(self, server, databases, pool_size=3, settings=None, prefix=()):
+    def __init__(self, server, databases, pool_size=3, settings=None, prefix=(), version=None):
         self.server = server
-        self.prefix = list(prefix)  # e.g. `ip netns exec NS`: PgBouncer then listens in that namespace
+        self.version = version or PGBOUNCER_VERSION
+        self.root = server_root(PGBOUNCER_ROOTS[self.version]) if self.version in PGBOUNCER_ROOTS else None
+        self.netns_prefix = list(prefix)  # e.g. `ip netns exec NS`: PgBouncer then listens in that namespace
+        self.prefix = self.netns_prefix + (["chroot", self.root] if self.root else [])
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="pginit-pgbouncer-")
+        self.dir = tempfile.mkdtemp(prefix="pginit-pgbouncer-", dir=os.path.join(self.root, "tmp") if self.root else None)
+        self.inner_dir = self.dir[len(self.root):] if self.root else self.dir  # as PgBouncer sees it
         self.ini = os.path.join(self.dir, "pgbouncer.ini")
         self.log = os.path.join(self.dir, "pgbouncer.log")
         self.process = None
@@ -36,23 +44,23 @@ class PgBouncer:
             f.write(f'"app" "{APP_PASSWORD}"\n"postgres" "{SUPERUSER_PASSWORD}"\n')
         with open(self.ini, "w") as f:
             f.write(f"[databases]\n{entries}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {self.port}\n"
-                    f"unix_socket_dir =\nauth_type = scram-sha-256\nauth_file = {self.dir}/userlist.txt\n"
+                    f"unix_socket_dir =\nauth_type = scram-sha-256\nauth_file = {self.inner_dir}/userlist.txt\n"
                     f"admin_users = postgres\ndefault_pool_size = {pool_size}\nmax_client_conn = 2000\n"
-                    f"logfile = {self.log}\nlog_connections = 1\nlog_disconnections = 1\n{extra}\n")
-        owner = pwd.getpwnam("postgres")
+                    f"logfile = {self.inner_dir}/pgbouncer.log\nlog_connections = 1\nlog_disconnections = 1\n{extra}\n")
+        owner = user_ids("postgres", self.root)
         for path in (self.dir, self.ini, os.path.join(self.dir, "userlist.txt")):
-            os.chown(path, owner.pw_uid, owner.pw_gid)
+            os.chown(path, *owner)
             os.chmod(path, 0o700 if path == self.dir else 0o600)
 
     def start(self):
         # setpriv execs (su and runuser fork): the pid we keep is PgBouncer's own.
         logged_before = self.log_text().count("process up")
         self.process = subprocess.Popen(self.prefix + ["setpriv", "--reuid=postgres", "--regid=postgres",
-                                                       "--init-groups", PGBOUNCER, self.ini],
+                                                       "--init-groups", PGBOUNCER, f"{self.inner_dir}/pgbouncer.ini"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            if self.prefix:  # not reachable from here: its log says when it listens
+            if self.netns_prefix:  # not reachable from here: its log says when it listens
                 if self.log_text().count("process up") > logged_before:
                     return
             else:

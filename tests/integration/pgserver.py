@@ -1,8 +1,10 @@
-"""A throwaway Postgres 15 for tests and benchmarks: initdb + pg_ctl in a temp dir, as the
-non-root user 'postgres', on a free loopback port."""
+"""A throwaway Postgres for tests and benchmarks: initdb + pg_ctl in a temp dir, as the non-root user
+'postgres', on a free loopback port. Bookworm's 15 from the host, or (PGINIT_SERVER_VERSION, or `version`)
+13, 17 or 18 from Debian's own packages of bullseye, trixie and sid, run with chroot inside a debootstrap
+root that scripts/lib.sh's server_root builds once and caches; clients (psql, pg_isready, pginit) stay the
+host's and reach either on 127.0.0.1."""
 import contextlib
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -10,8 +12,10 @@ import tempfile
 import time
 import uuid
 
-PG_BIN = "/usr/lib/postgresql/15/bin"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PG_BIN = "/usr/lib/postgresql/15/bin"  # the host's clients: psql, pg_isready
 PGINIT = os.environ.get("PGINIT_BIN", os.path.join(os.path.dirname(__file__), "../../build/pginit"))
+SERVER_VERSION = os.environ.get("PGINIT_SERVER_VERSION", "15")
 SUPERUSER_PASSWORD = "su-Pw-" + uuid.uuid4().hex[:12]
 APP_PASSWORD = "app-Pw-" + uuid.uuid4().hex[:12]
 # Every password a test uses: none may ever appear in pginit's output.
@@ -24,40 +28,75 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def server_root(version):
+    """The root holding postgresql-VERSION: None for the host's own 15, else the cached debootstrap
+    (built on first use: a test that needs it makes sure of it itself)."""
+    if str(version) == "15":
+        return None
+    built = subprocess.run(["bash", "-c", 'source "$0/scripts/lib.sh" && server_root "$1"', ROOT, str(version)],
+                           check=True, stdout=subprocess.PIPE, text=True)
+    return built.stdout.strip().splitlines()[-1]
+
+
+def user_ids(name, root=None):
+    """(uid, gid) of `name` in the host's /etc/passwd, or in the root's."""
+    with open(os.path.join(root or "/", "etc/passwd")) as f:
+        for line in f:
+            fields = line.split(":")
+            if fields[0] == name:
+                return int(fields[2]), int(fields[3])
+    raise KeyError(name)
+
+
 class PgServer:
     """initdb + pg_ctl in a temp dir, as the non-root user 'postgres', on a free loopback port; with
     `netns`, inside that network namespace (the test's own), reached there on 127.0.0.1 and from the
-    test through its Unix socket."""
+    test through its Unix socket. `version` (default PGINIT_SERVER_VERSION, 15): 13, 17 and 18 run in
+    their debootstrap root; `dir` and `data` are the host's paths to them either way."""
 
-    def __init__(self, port=None, extra_conf="", netns=None):
+    def __init__(self, port=None, extra_conf="", netns=None, version=None):
+        self.version = str(version or SERVER_VERSION)
+        self.root = server_root(self.version)
+        self.bin = f"/usr/lib/postgresql/{self.version}/bin"  # the root's, or the host's
         self.port = port or free_port()
-        self.prefix = ["ip", "netns", "exec", netns] if netns else []
-        self.dir = tempfile.mkdtemp(prefix="pginit-pg-")
+        self.netns_prefix = ["ip", "netns", "exec", netns] if netns else []
+        self.prefix = self.netns_prefix + (["chroot", self.root] if self.root else [])  # for the server's own tools
+        self.dir = tempfile.mkdtemp(prefix="pginit-pg-", dir=os.path.join(self.root, "tmp") if self.root else None)
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "server.log")
-        owner = pwd.getpwnam("postgres")
-        os.chown(self.dir, owner.pw_uid, owner.pw_gid)
+        owner = user_ids("postgres", self.root)
+        os.chown(self.dir, *owner)
         pwfile = os.path.join(self.dir, "pw")
         with open(pwfile, "w") as f:
             f.write(SUPERUSER_PASSWORD + "\n")
-        os.chown(pwfile, owner.pw_uid, owner.pw_gid)
-        self._as_postgres([f"{PG_BIN}/initdb", "-D", self.data, "-U", "postgres", "--auth-local=trust",
-                           "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8"])
+        os.chown(pwfile, *owner)
+        self._as_postgres([f"{self.bin}/initdb", "-D", self.inside(self.data), "-U", "postgres", "--auth-local=trust",
+                           "--auth-host=scram-sha-256", f"--pwfile={self.inside(pwfile)}", "-E", "UTF8",
+                           "--locale=C.UTF-8"])
         os.unlink(pwfile)
+        # In a root no /dev/shm is mounted: dynamic shared memory the System V way.
+        in_root = "dynamic_shared_memory_type = sysv\n" if self.root else ""
         with open(os.path.join(self.data, "postgresql.conf"), "a") as conf:
             conf.write(f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
-                       f"unix_socket_directories = '{self.dir}'\nfsync = off\nsynchronous_commit = off\n"
-                       "full_page_writes = off\nmax_connections = 120\nshared_buffers = 32MB\n" + extra_conf)
+                       f"unix_socket_directories = '{self.inside(self.dir)}'\nfsync = off\nsynchronous_commit = off\n"
+                       "full_page_writes = off\nmax_connections = 120\nshared_buffers = 32MB\n" + in_root + extra_conf)
         self.running = False
         self.superuser_password = SUPERUSER_PASSWORD
 
+    def inside(self, path):
+        """`path` as the server's tools see it: within the root, or unchanged."""
+        return path[len(self.root):] if self.root and path.startswith(self.root + "/") else path
+
     def _as_postgres(self, argv, **kwargs):
-        return subprocess.run(self.prefix + ["runuser", "-u", "postgres", "--"] + argv, check=True, cwd=self.dir,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
+        return subprocess.run(self.prefix + ["runuser", "-u", "postgres", "--"] + argv, check=True,
+                              cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
+
+    def pg_ctl(self, *args, **kwargs):
+        """The server's own pg_ctl on its data directory, as postgres."""
+        return self._as_postgres([f"{self.bin}/pg_ctl", "-D", self.inside(self.data), *args], **kwargs)
 
     def start(self, wait=True):
-        args = [f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", self.log, "start"]
-        self._as_postgres(args + (["-w"] if wait else ["-W"]))
+        self.pg_ctl("-l", self.inside(self.log), "start", "-w" if wait else "-W")
         self.running = True
         if wait:
             self.setup_roles()
@@ -66,13 +105,29 @@ class PgServer:
         """pg_ctl stop: immediate by default (tests throw the server away); "fast" leaves a clean
         shutdown, so that the next start needs no crash recovery."""
         if self.running:
-            subprocess.run(self.prefix + ["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D", self.data, "-m",
-                                          mode, "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self.pg_ctl("-m", mode, "stop")
             self.running = False
 
     def restart_immediately(self):
         """pg_ctl restart -m immediate: every session dies at once, as in a crash or a failover."""
-        self._as_postgres([f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", self.log, "-m", "immediate", "-w", "restart"])
+        self.pg_ctl("-l", self.inside(self.log), "-m", "immediate", "-w", "restart")
+
+    def promote(self):
+        self.pg_ctl("promote", "-w")
+
+    @classmethod
+    def standby_of(cls, primary):
+        """A streaming standby of `primary` (pg_basebackup -R, the same version), not started yet."""
+        standby = cls(version=primary.version)
+        os.rename(standby.data, standby.data + ".unused")
+        env = dict(os.environ, PGPASSWORD=primary.superuser_password)
+        standby._as_postgres([f"{standby.bin}/pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U",
+                              "postgres", "-D", standby.inside(standby.data), "-R", "-X", "stream", "-c", "fast"],
+                             env=env)
+        with open(os.path.join(standby.data, "postgresql.conf"), "a") as conf:
+            conf.write(f"port = {standby.port}\nunix_socket_directories = '{standby.inside(standby.dir)}'\n")
+        return standby
 
     def destroy(self):
         self.stop()
@@ -81,7 +136,7 @@ class PgServer:
     def psql(self, sql, db="postgres", user="postgres", check=True):
         env = dict(os.environ, PGPASSWORD=SUPERUSER_PASSWORD if user == "postgres" else APP_PASSWORD)
         host = self.dir if self.prefix else "127.0.0.1"  # in a namespace: its Unix socket, outside any fault
-        out = subprocess.run(self.prefix + [f"{PG_BIN}/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", host,
+        out = subprocess.run([f"{PG_BIN}/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", host,
                                             "-p", str(self.port), "-U", user, "-d", db, "-c", sql],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if check and out.returncode != 0:
@@ -96,7 +151,7 @@ class PgServer:
     def wait_until_accepting(self, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if subprocess.run(self.prefix + [f"{PG_BIN}/pg_isready", "-q", "-h", "127.0.0.1", "-p",
+            if subprocess.run(self.netns_prefix + [f"{PG_BIN}/pg_isready", "-q", "-h", "127.0.0.1", "-p",
                                              str(self.port)]).returncode == 0:
                 return
             time.sleep(0.05)

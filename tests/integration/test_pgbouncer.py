@@ -11,8 +11,8 @@ import time
 import pytest
 
 from conftest import finish, run_pginit, start_pginit
-from pgbouncer import running_pgbouncer
-from pgserver import APP_PASSWORD, PG_BIN, running_server
+from pgbouncer import PGBOUNCER_VERSION, running_pgbouncer
+from pgserver import APP_PASSWORD, PG_BIN, SERVER_VERSION, running_server
 from test_faults import wait_until
 from test_migrations import RECORDER, history, lock_holders, write_migrations
 
@@ -103,8 +103,17 @@ def test_a_herd_through_transaction_pooling_applies_every_file_and_the_command_o
         each_applied_once(server, db, files + 1)
 
 
-@pytest.mark.parametrize("herd_factor", [2, 5])
-@pytest.mark.parametrize("pool_size", [1, 2, 3])
+# The whole matrix on the default server and PgBouncer (15, 1.18); on the others of the server matrix
+# (PGINIT_SERVER_VERSION, PGINIT_PGBOUNCER) its corners: the smallest pool with the largest herd, each mode.
+FULL_MATRIX = SERVER_VERSION == "15" and PGBOUNCER_VERSION == "1.18"
+
+
+def matrix(values, corner):
+    return values if FULL_MATRIX else [corner]
+
+
+@pytest.mark.parametrize("herd_factor", matrix([2, 5], 5))
+@pytest.mark.parametrize("pool_size", matrix([1, 2, 3], 1))
 @pytest.mark.parametrize("mode", ["session", "transaction"])
 def test_any_pool_any_herd_applies_every_file_once_and_every_replica_starts(shared_server, tmp_path, mode, pool_size,
                                                                           herd_factor):
@@ -146,7 +155,7 @@ def test_any_pool_any_herd_applies_every_file_once_and_every_replica_starts(shar
           f"{logins} logins to PgBouncer")
 
 
-SLOW_FILE = "CREATE TABLE slow (x int);\nSELECT pg_sleep(30);\n"
+SLOW_FILE = "CREATE TABLE slow (x int);\nSELECT pg_sleep(12);\n"
 
 
 @pytest.mark.parametrize("ending", ["exit 65", "SIGTERM", "SIGKILL", "SIGKILL in a no-transaction file"])
@@ -155,7 +164,7 @@ def test_no_advisory_lock_is_left_on_a_pooled_connection_however_pginit_ends(ser
     if ending == "exit 65":
         files = {"0001_ok.sql": "CREATE TABLE ok (x int);\n", "0002_bad.sql": "SELECT no_such_function();\n"}
     elif ending == "SIGKILL in a no-transaction file":
-        files = {"0001_slow.sql": "-- pginit:no-transaction\nCREATE TABLE slow (x int);\nSELECT pg_sleep(30);\n"}
+        files = {"0001_slow.sql": "-- pginit:no-transaction\nCREATE TABLE slow (x int);\nSELECT pg_sleep(12);\n"}
     else:
         files = {"0001_slow.sql": SLOW_FILE}
     migrations = write_migrations(tmp_path / "m", files)
@@ -170,10 +179,11 @@ def test_no_advisory_lock_is_left_on_a_pooled_connection_however_pginit_ends(ser
             code = finish(proc, timeout=10).returncode
             assert code == (-9 if "SIGKILL" in ending else 143)
         no_lock_left(server, db)
-        # A killed no-transaction file leaves its lease (its statement might have run on): the next
-        # deploy waits for it at most its period, 10 s.
+        # A killed pginit leaves its lease: the next deploy waits for it about its period, 10 s. On 13 the
+        # killed pginit's statement runs on to its end (12 s) first: nothing ends it earlier there.
         quick = write_migrations(tmp_path / "quick", {"9001_quick.sql": "CREATE TABLE quick (x int);\n"})
-        nxt = run_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(quick), "--migrate-timeout", "15s"])
+        limit = "15s" if int(server.version) >= 14 else "40s"
+        nxt = run_pginit(["--dsn", bouncer.dsn(db), "--migrations", str(quick), "--migrate-timeout", limit])
         assert nxt.returncode == 0, nxt.stderr
         no_lock_left(server, db)
 

@@ -53,6 +53,11 @@ TEST_CASE("lease SQL: a claim names what it saw go stale, and a look without tak
   CHECK(contains(claim, "INSERT INTO \"app\".\"history_lease\" AS l"));
   CHECK(contains(claim, "WHERE pg_try_advisory_xact_lock(CAST(42 AS bigint))"));
   CHECK(contains(claim, "l.holder = E'it''s:2:b' AND (extract(epoch FROM l.renewed_at) * 1000000)::bigint = 1234"));
+  // Not while a statement of the stale holder's still runs (a pooled session carries its name).
+  CHECK(contains(claim,
+                 "AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity AS a WHERE a.application_name = "
+                 "E'pginit/b' AND a.state = 'active')"));
+  CHECK(lease_session_name("host.example:4242:0a1b2c3d") == "pginit/0a1b2c3d");
   CHECK(table.renew_lease_sql("me:1:a") ==
         "UPDATE \"app\".\"history_lease\" SET renewed_at = clock_timestamp() WHERE holder = E'me:1:a' "
         "RETURNING pg_backend_pid()");

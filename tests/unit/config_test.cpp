@@ -287,8 +287,8 @@ TEST_CASE("config: the wait's session serves the migrations only when nothing se
   CHECK(serves({"--dsn", "postgres://app@db/app", "--migrations", "/m"}));
   CHECK(serves({"--dsn", "postgres://app@db/app", "--migrate-cmd", "./migrate", "--", "true"}));
   CHECK_FALSE(serves({"--dsn", "postgres://app@db/app", "--", "true"}));  // nothing to migrate
-  CHECK_FALSE(serves({"--dsn", "postgres://app@db/app", "--migrate-dsn", "postgres://owner@db/app", "--migrations",
-                      "/m"}));
+  CHECK_FALSE(
+      serves({"--dsn", "postgres://app@db/app", "--migrate-dsn", "postgres://owner@db/app", "--migrations", "/m"}));
   CHECK_FALSE(serves({"--dsn", "postgres://app@db/app", "--ready-sql", "SET search_path = x", "--migrations", "/m"}));
   CHECK_FALSE(serves({"--dsn", "postgres://app@db/app", "--no-wait", "--migrations", "/m"}));
 }

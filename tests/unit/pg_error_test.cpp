@@ -23,8 +23,7 @@ TEST_CASE("pg_error: transient connection failures are retried") {
              Cost::kCheap},
         Case{"connection to server at \"db\", port 5432 failed: FATAL:  the database system is shutting down",
              Cost::kCheap},
-        Case{"connection to server at \"db\", port 5432 failed: FATAL:  sorry, too many clients already",
-             Cost::kFull},
+        Case{"connection to server at \"db\", port 5432 failed: FATAL:  sorry, too many clients already", Cost::kFull},
         Case{"connection to server at \"db\", port 5432 failed: FATAL:  remaining connection slots are reserved for "
              "non-replication superuser connections",
              Cost::kFull},
@@ -163,4 +162,18 @@ TEST_CASE("pg_error: a database PgBouncer does not know is a config error (78) a
       "\"app\"");
   CHECK_FALSE(password.transient);
   CHECK(password.exit_code == ExitCode::kAuth);
+}
+
+TEST_CASE("pg_error: the timeout that ended a statement or a session is named by its setting") {
+  CHECK(timeout_setting("25P04", "terminating connection due to transaction timeout") == "transaction_timeout");
+  CHECK(timeout_setting("25P03", "terminating connection due to idle-in-transaction timeout") ==
+        "idle_in_transaction_session_timeout");
+  CHECK(timeout_setting("57P05", "terminating connection due to idle-session timeout") == "idle_session_timeout");
+  CHECK(timeout_setting("57014", "canceling statement due to statement timeout") == "statement_timeout");
+  CHECK(timeout_setting("55P03", "canceling statement due to lock timeout") == "lock_timeout");
+  // The same codes for other causes: a cancel, a NOWAIT, an administrator.
+  CHECK_FALSE(timeout_setting("57014", "canceling statement due to user request"));
+  CHECK_FALSE(timeout_setting("55P03", "could not obtain lock on row in relation \"t\""));
+  CHECK_FALSE(timeout_setting("57P01", "terminating connection due to administrator command"));
+  CHECK_FALSE(timeout_setting("", "server closed the connection unexpectedly"));
 }

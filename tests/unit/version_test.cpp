@@ -13,8 +13,8 @@ TEST_CASE("version: libpq's version number reads as its release") {
 
 TEST_CASE("version: names pginit, the architecture, libpq and how it was linked") {
   const std::string text = version_text();
-  CHECK(text.starts_with(std::string("pginit " PGINIT_VERSION " (") + std::string(compiled_architecture()) +
-                         ", libpq "));
+  CHECK(
+      text.starts_with(std::string("pginit " PGINIT_VERSION " (") + std::string(compiled_architecture()) + ", libpq "));
   CHECK(compiled_architecture() != "unknown");
   CHECK(text.ends_with(")"));
   CHECK((text.find("static") != std::string::npos || text.find("dynamic") != std::string::npos));
