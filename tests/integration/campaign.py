@@ -41,6 +41,20 @@ KEEPALIVES = "keepalives_idle=1&keepalives_interval=1&keepalives_count=2&tcp_use
 
 POOL_MODES = ("transaction", "session")
 POOL_SIZES = (1, 2, 3, 4)
+SERVER_VERSIONS = ("13", "15", "17", "18")  # Patroni's nodes are the host's 15
+PGBOUNCER_VERSIONS = ("1.18", "1.24")
+# Settings a DBA may put on the role or the database (issue 27), with values that leave the round's own
+# files room (the files take milliseconds) but would end pginit's own work if it were not immune to them:
+# name -> (value, the first version that has it).
+CAMPAIGN_SETTINGS = {
+    "statement_timeout": ("'2s'", 13),
+    "lock_timeout": ("'3s'", 13),
+    "idle_in_transaction_session_timeout": ("'300ms'", 13),
+    "idle_session_timeout": ("'500ms'", 14),
+    "transaction_timeout": ("'3s'", 17),
+    "default_transaction_isolation": ("'serializable'", 13),
+    "client_min_messages": ("'error'", 13),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +69,9 @@ class RoundPlan:
     pool_mode: str = "transaction"  # PgBouncer's, for the pgbouncer topology
     pool_size: int = 4
     seed: int = 0
+    server_version: str = "15"
+    pgbouncer_version: str = "1.18"
+    settings: tuple = ()  # (setting, value, "role" | "database"): put there before the replicas start
 
 
 # Rounds that once went wrong, replayed by every scripts/test as they were planned then (what was drawn
@@ -62,10 +79,11 @@ class RoundPlan:
 REGRESSION_ROUNDS = (
     # PgBouncer, transaction pooling, dropped packets: a file's transaction stranded on the server while
     # PgBouncer believed its client alive blocked every later deploy.
-    (61207, 39, {"pool_mode": "transaction", "pool_size": 4}),
+    (61207, 39, {"pool_mode": "transaction", "pool_size": 4, "server_version": "15", "pgbouncer_version": "1.18",
+                 "settings": ()}),
     # Patroni: the round's database, created just before a failover, was lost with the old leader and
     # the harness crashed.
-    (61206, 2, {}),
+    (61206, 2, {"settings": ()}),
 )
 
 
@@ -87,6 +105,14 @@ def plan_round(seed, number, topologies, pinned=None):
                      round(rng.uniform(0.2, 2.0), 1), seed=seed)
     variant = random.Random(f"{seed}-{number}-variant")
     plan = dataclasses.replace(plan, pool_mode=variant.choice(POOL_MODES), pool_size=variant.choice(POOL_SIZES))
+    version = variant.choice(SERVER_VERSIONS) if topology != "patroni" else "15"
+    settings = []
+    if variant.random() < 0.5:
+        available = sorted(name for name, (_, since) in CAMPAIGN_SETTINGS.items() if int(version) >= since)
+        for name in variant.sample(available, variant.randint(1, 3)):
+            settings.append((name, CAMPAIGN_SETTINGS[name][0], variant.choice(("role", "database"))))
+    plan = dataclasses.replace(plan, server_version=version, pgbouncer_version=variant.choice(PGBOUNCER_VERSIONS),
+                               settings=tuple(settings) if topology != "patroni" else ())
     return dataclasses.replace(plan, **(pinned or {}))
 
 
@@ -146,6 +172,12 @@ def migrate_commands_one_at_a_time(recorded):
     return [f"migrate commands overlapped: {a} and {b}" for a, b in zip(spans, spans[1:]) if b[0] < a[1]]
 
 
+def every_failure_says_why(exit_codes, stderrs):
+    """A replica that exited 65, 69, 77 or 78 printed the one line with its cause, ending "(exit N)"."""
+    return [f"a replica exited {code} without a line saying why: {err[-300:]!r}" for code, err in zip(exit_codes, stderrs)
+            if code in (65, 69, 77, 78) and f"(exit {code})" not in err]
+
+
 def exit_codes_documented(codes):
     return [f"undocumented exit code {code}" for code in codes if code not in DOCUMENTED_EXITS]
 
@@ -182,10 +214,10 @@ class Direct:
 
     name = "direct"
 
-    def __init__(self):
+    def __init__(self, plan):
         self.namespace = NetNamespace()
         self.prefix = self.namespace.prefix
-        self.server = PgServer(netns=self.namespace.name)
+        self.server = PgServer(netns=self.namespace.name, version=plan.server_version)
         self.server.start()
 
     def port(self):
@@ -243,8 +275,9 @@ class ThroughPgBouncer(Direct):
 
     name = "pgbouncer"
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, plan):
+        super().__init__(plan)
+        self.pgbouncer_version = plan.pgbouncer_version
         self.databases = {}
         self.bouncer = None
 
@@ -257,7 +290,7 @@ class ThroughPgBouncer(Direct):
         # in the namespace a client's ephemeral port may hold it: then another port.
         for _ in range(5):
             self.bouncer = PgBouncer(self.server, self.databases, pool_size=4, settings={"server_login_retry": 1},
-                                     prefix=self.prefix)
+                                     prefix=self.prefix, version=self.pgbouncer_version)
             try:
                 self.bouncer.start()
                 return db
@@ -302,7 +335,7 @@ class Patroni:
     name = "patroni"
     prefix = []
 
-    def __init__(self):
+    def __init__(self, plan):
         self.cluster = PatroniCluster()
         self.cluster.start()
         self.killed = None
@@ -371,11 +404,12 @@ class RoundReport:
 
 def describe(plan):
     """How a round is named in the log: what replays it, and what it ran."""
-    topology = plan.topology
-    if topology == "pgbouncer":
-        topology = f"pgbouncer {plan.pool_mode} pooling, pool of {plan.pool_size}"
-    return (f"seed {plan.seed} round {plan.number} [{topology}, {plan.replicas} replicas, {len(plan.files)} files, "
-            f"faults {[k for _, k, _ in plan.faults]}]")
+    topology = f"{plan.topology}, PostgreSQL {plan.server_version}"
+    if plan.topology == "pgbouncer":
+        topology += f", PgBouncer {plan.pgbouncer_version} {plan.pool_mode} pooling, pool of {plan.pool_size}"
+    settings = "".join(f", {name} = {value} on the {place}" for name, value, place in plan.settings)
+    return (f"seed {plan.seed} round {plan.number} [{topology}{settings}, {plan.replicas} replicas, {len(plan.files)} "
+            f"files, faults {[k for _, k, _ in plan.faults]}]")
 
 
 class Campaign:
@@ -386,10 +420,18 @@ class Campaign:
         self.faults = collections.Counter()
         self.reports = []
 
-    def topology(self, name):
-        if name not in self.running:
-            self.running[name] = TOPOLOGIES[name]()
-        return self.running[name]
+    @staticmethod
+    def topology_key(plan):
+        """Rounds share a topology's servers when they run the same versions."""
+        if plan.topology == "patroni":
+            return (plan.topology,)
+        return (plan.topology, plan.server_version) + ((plan.pgbouncer_version,) if plan.topology == "pgbouncer" else ())
+
+    def topology(self, plan):
+        key = self.topology_key(plan)
+        if key not in self.running:
+            self.running[key] = TOPOLOGIES[plan.topology](plan)
+        return self.running[key]
 
     def run(self, rounds, only=None):
         """Rounds 1..`rounds` of the campaign's seed, or just round `only` (a replay)."""
@@ -421,7 +463,7 @@ class Campaign:
                 with contextlib.suppress(Exception):
                     proc.kill()
                     proc.communicate(timeout=10)
-            broken = self.running.pop(plan.topology, None)
+            broken = self.running.pop(self.topology_key(plan), None)
             if broken is not None:
                 with contextlib.suppress(Exception):
                     broken.destroy()
@@ -433,8 +475,11 @@ class Campaign:
         """The round's faults, its checks, the clean run and its checks: (exit codes, violations). Started
         replicas are added to `replicas` at once, so that a surprise still ends them."""
         started = time.monotonic()
-        where = self.topology(plan.topology)
+        where = self.topology(plan)
         db = where.new_database(plan)
+        for setting, value, place in plan.settings:
+            target = f"ROLE app IN DATABASE {db}" if place == "role" else f"DATABASE {db}"
+            where.psql(f"ALTER {target} SET {setting} = {value}", db)
         directory = os.path.join(self.workdir, f"round{plan.seed}-{plan.number}")
         os.makedirs(os.path.join(directory, "m"))
         os.makedirs(os.path.join(directory, "app", "migrations"))
@@ -468,6 +513,7 @@ class Campaign:
         self.log_abnormal_ends(replicas, exit_codes)
         where.heal()
         violations += exit_codes_documented(exit_codes)
+        violations += every_failure_says_why(exit_codes, [r.stderr_text for r in replicas])
         violations += self.check(where, db, plan, recorded, directory, clean=False)
         clean = self.start_replica(where, args, directory)
         replicas.append(clean)

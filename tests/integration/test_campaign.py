@@ -7,8 +7,8 @@ import os
 import random
 import sys
 
-from campaign import (FAULTS, REGRESSION_ROUNDS, RoundPlan, campaign, describe, exactly_once_after_a_clean_run,
-                      exit_codes_documented, history_matches_schema, migrate_commands_one_at_a_time,
+from campaign import (CAMPAIGN_SETTINGS, FAULTS, REGRESSION_ROUNDS, RoundPlan, campaign, describe, every_failure_says_why,
+                      exactly_once_after_a_clean_run, exit_codes_documented, history_matches_schema, migrate_commands_one_at_a_time,
                       no_transaction_files_one_replica_at_a_time, plan_round, transactional_files_at_most_once)
 
 SEED = 20261202
@@ -35,6 +35,8 @@ def test_the_invariant_checkers_catch_what_they_are_for():
     in_turn = [("start", 1.0, "7"), ("end", 1.3, "7"), ("start", 1.4, "8"), ("end", 1.7, "8")]
     assert migrate_commands_one_at_a_time(in_turn) == []
     assert exit_codes_documented([0, 143, -9, 70]) == ["undocumented exit code 70"]
+    assert every_failure_says_why([0, 65, 69], ["", "pginit: migration x failed (exit 65)", "pginit: lost"]) == [
+        "a replica exited 69 without a line saying why: 'pginit: lost'"]
     assert history_matches_schema({1, 2}, {"t3"}, PLAN, transactional_only=True) == [
         "file 2: history has it, table t2 missing"]
     assert history_matches_schema({1, 2}, {"t2", "t3"}, PLAN, transactional_only=True) == []
@@ -49,8 +51,19 @@ def test_what_was_added_to_a_plan_later_leaves_the_earlier_seeds_rounds_as_they_
     assert (plan.topology, plan.replicas, len(plan.files)) == ("pgbouncer", 4, 19)
     assert [kind for _, kind, _ in plan.faults] == ["dropped packets"]
     assert plan.pool_mode in ("transaction", "session") and 1 <= plan.pool_size <= 4
-    pinned = plan_round(61207, 39, tuple(FAULTS), {"pool_mode": "transaction", "pool_size": 4})
-    assert pinned == dataclasses.replace(plan, pool_mode="transaction", pool_size=4)
+    pinned = plan_round(61207, 39, tuple(FAULTS), REGRESSION_ROUNDS[0][2])
+    assert pinned == dataclasses.replace(plan, pool_mode="transaction", pool_size=4, server_version="15",
+                                         pgbouncer_version="1.18", settings=())
+
+
+def test_rounds_draw_servers_and_settings_each_has():
+    plans = [plan_round(SEED, number, tuple(FAULTS)) for number in range(1, 400)]
+    assert {plan.server_version for plan in plans if plan.topology != "patroni"} == {"13", "15", "17", "18"}
+    assert {plan.server_version for plan in plans if plan.topology == "patroni"} == {"15"}
+    assert {name for plan in plans for name, _, _ in plan.settings} == set(CAMPAIGN_SETTINGS)
+    for plan in plans:
+        for name, _, place in plan.settings:
+            assert int(plan.server_version) >= CAMPAIGN_SETTINGS[name][1] and place in ("role", "database")
 
 
 def findings(reports):
