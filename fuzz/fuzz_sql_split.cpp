@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "migrations/sql_split.h"
+#include "migrations/formats/sql_split.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view sql(reinterpret_cast<const char*>(data), size);

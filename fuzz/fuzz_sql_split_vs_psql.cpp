@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "migrations/sql_split.h"
+#include "migrations/formats/sql_split.h"
 #include "psql_reference.h"
 
 namespace {

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "files.h"
 #include "log.h"
-#include "migrations/migrate.h"
+#include "migrations/run/migrate.h"
 #include "privileges.h"
 #include "signals.h"
 #include "startup.h"

@@ -1,7 +1,7 @@
 #include <doctest.h>
 
-#include "migrations/bookkeeping.h"
-#include "migrations/history.h"
+#include "migrations/run/bookkeeping.h"
+#include "migrations/history/history.h"
 
 using namespace pginit;
 using namespace std::chrono_literals;

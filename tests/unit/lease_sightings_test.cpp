@@ -1,6 +1,6 @@
 #include <doctest.h>
 
-#include "migrations/lease_sightings.h"
+#include "migrations/run/lease_sightings.h"
 
 using namespace pginit;
 using namespace std::chrono_literals;

@@ -1,8 +1,8 @@
 #include <doctest.h>
 
-#include "migrations/fingerprint.h"
-#include "migrations/history.h"
-#include "migrations/plan.h"
+#include "migrations/run/fingerprint.h"
+#include "migrations/history/history.h"
+#include "migrations/formats/plan.h"
 
 using namespace pginit;
 

@@ -1,6 +1,6 @@
 #include <doctest.h>
 
-#include "migrations/pooler_safety.h"
+#include "migrations/run/pooler_safety.h"
 
 using namespace pginit;
 

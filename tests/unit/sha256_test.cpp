@@ -1,6 +1,6 @@
 #include <doctest.h>
 
-#include "migrations/sha256.h"
+#include "migrations/formats/sha256.h"
 
 using namespace pginit;
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "migrations/sql_split.h"
+#include "migrations/formats/sql_split.h"
 
 using namespace pginit;
 

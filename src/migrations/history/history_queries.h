@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "async.h"
-#include "migrations/history.h"
-#include "migrations/plan.h"
+#include "migrations/history/history.h"
+#include "migrations/formats/plan.h"
 #include "pg_conn.h"
 
 namespace pginit {

@@ -2,7 +2,7 @@
 // --dry-run and --status: what the plan says, printed on stdout.
 #include <vector>
 
-#include "migrations/plan.h"
+#include "migrations/formats/plan.h"
 
 namespace pginit {
 

@@ -1,4 +1,4 @@
-#include "migrations/plan.h"
+#include "migrations/formats/plan.h"
 
 #include <algorithm>
 #include <map>

@@ -7,9 +7,9 @@
 
 #include "async.h"
 #include "backoff.h"
-#include "migrations/history.h"
-#include "migrations/plan.h"
-#include "migrations/sql_split.h"
+#include "migrations/history/history.h"
+#include "migrations/formats/plan.h"
+#include "migrations/formats/sql_split.h"
 #include "pg_conn.h"
 
 namespace pginit {

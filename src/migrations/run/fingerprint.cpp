@@ -1,4 +1,4 @@
-#include "migrations/fingerprint.h"
+#include "migrations/run/fingerprint.h"
 
 #include <glob.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "files.h"
-#include "migrations/sha256.h"
+#include "migrations/formats/sha256.h"
 
 namespace pginit {
 

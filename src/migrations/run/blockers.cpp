@@ -1,4 +1,4 @@
-#include "migrations/blockers.h"
+#include "migrations/run/blockers.h"
 
 #include <chrono>
 

@@ -1,4 +1,4 @@
-#include "migrations/lease.h"
+#include "migrations/run/lease.h"
 
 #include <unistd.h>
 #include <charconv>
@@ -9,7 +9,7 @@
 #include <asio/detached.hpp>
 
 #include "log.h"
-#include "migrations/bookkeeping.h"
+#include "migrations/run/bookkeeping.h"
 
 namespace pginit {
 namespace {

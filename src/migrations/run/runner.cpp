@@ -1,4 +1,4 @@
-#include "migrations/runner.h"
+#include "migrations/run/runner.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 
 #include "log.h"
-#include "migrations/blockers.h"
-#include "migrations/bookkeeping.h"
+#include "migrations/run/blockers.h"
+#include "migrations/run/bookkeeping.h"
 #include "pg_error.h"
 
 namespace pginit {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "files.h"
-#include "migrations/sql_split.h"
+#include "migrations/formats/sql_split.h"
 #include "result.h"
 
 namespace pginit {

@@ -1,4 +1,4 @@
-#include "migrations/migrate.h"
+#include "migrations/run/migrate.h"
 
 #include <algorithm>
 #include <charconv>
@@ -9,18 +9,18 @@
 
 #include "command_line.h"
 #include "log.h"
-#include "migrations/bookkeeping.h"
-#include "migrations/fingerprint.h"
-#include "migrations/history.h"
-#include "migrations/history_queries.h"
-#include "migrations/lease.h"
-#include "migrations/lock.h"
-#include "migrations/plan.h"
-#include "migrations/preflight.h"
-#include "migrations/runner.h"
-#include "migrations/session.h"
-#include "migrations/sha256.h"
-#include "migrations/status_report.h"
+#include "migrations/run/bookkeeping.h"
+#include "migrations/run/fingerprint.h"
+#include "migrations/history/history.h"
+#include "migrations/history/history_queries.h"
+#include "migrations/run/lease.h"
+#include "migrations/run/lock.h"
+#include "migrations/formats/plan.h"
+#include "migrations/run/preflight.h"
+#include "migrations/run/runner.h"
+#include "migrations/run/session.h"
+#include "migrations/formats/sha256.h"
+#include "migrations/run/status_report.h"
 #include "wait.h"
 
 namespace pginit {

@@ -1,11 +1,11 @@
-#include "migrations/status_report.h"
+#include "migrations/run/status_report.h"
 
 #include <cstdio>
 #include <string>
 
 #include <fmt/format.h>
 
-#include "migrations/sha256.h"
+#include "migrations/formats/sha256.h"
 
 namespace pginit {
 

@@ -7,7 +7,7 @@
 
 #include "config.h"
 #include "exit_code.h"
-#include "migrations/plan.h"
+#include "migrations/formats/plan.h"
 #include "result.h"
 
 namespace pginit {

@@ -14,8 +14,8 @@
 
 #include "async.h"
 #include "dsn.h"
-#include "migrations/history.h"
-#include "migrations/lease_sightings.h"
+#include "migrations/history/history.h"
+#include "migrations/run/lease_sightings.h"
 #include "pg_conn.h"
 
 namespace pginit {

@@ -1,4 +1,4 @@
-#include "migrations/pooler_safety.h"
+#include "migrations/run/pooler_safety.h"
 
 #include <cctype>
 

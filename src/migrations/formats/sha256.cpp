@@ -1,4 +1,4 @@
-#include "migrations/sha256.h"
+#include "migrations/formats/sha256.h"
 
 #include <fmt/format.h>
 

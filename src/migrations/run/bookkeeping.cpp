@@ -1,4 +1,4 @@
-#include "migrations/bookkeeping.h"
+#include "migrations/run/bookkeeping.h"
 
 #include <fmt/format.h>
 

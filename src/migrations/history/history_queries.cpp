@@ -1,10 +1,10 @@
-#include "migrations/history_queries.h"
+#include "migrations/history/history_queries.h"
 
 #include <charconv>
 
 #include <fmt/format.h>
 
-#include "migrations/bookkeeping.h"
+#include "migrations/run/bookkeeping.h"
 
 namespace pginit {
 namespace {

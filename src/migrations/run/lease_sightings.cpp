@@ -1,4 +1,4 @@
-#include "migrations/lease_sightings.h"
+#include "migrations/run/lease_sightings.h"
 
 namespace pginit {
 

@@ -1,11 +1,11 @@
-#include "migrations/preflight.h"
+#include "migrations/run/preflight.h"
 
 #include <fmt/format.h>
 
 #include "files.h"
 #include "log.h"
-#include "migrations/pooler_safety.h"
-#include "migrations/sha256.h"
+#include "migrations/run/pooler_safety.h"
+#include "migrations/formats/sha256.h"
 
 namespace pginit {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "migrations/lease_sightings.h"
+#include "migrations/run/lease_sightings.h"
 
 namespace pginit {
 

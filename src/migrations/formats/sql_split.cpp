@@ -1,4 +1,4 @@
-#include "migrations/sql_split.h"
+#include "migrations/formats/sql_split.h"
 
 #include <algorithm>
 #include <array>

@@ -1,8 +1,8 @@
-#include "migrations/history.h"
+#include "migrations/history/history.h"
 
 #include <fmt/format.h>
 
-#include "migrations/sha256.h"
+#include "migrations/formats/sha256.h"
 
 namespace pginit {
 namespace {

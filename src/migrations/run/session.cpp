@@ -1,11 +1,11 @@
-#include "migrations/session.h"
+#include "migrations/run/session.h"
 
 #include <fmt/format.h>
 
 #include "dsn.h"
 #include "log.h"
-#include "migrations/bookkeeping.h"
-#include "migrations/history.h"
+#include "migrations/run/bookkeeping.h"
+#include "migrations/history/history.h"
 #include "pg_error.h"
 
 namespace pginit {

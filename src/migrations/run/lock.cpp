@@ -1,4 +1,4 @@
-#include "migrations/lock.h"
+#include "migrations/run/lock.h"
 
 #include <charconv>
 #include <chrono>
@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "log.h"
-#include "migrations/bookkeeping.h"
-#include "migrations/history.h"
+#include "migrations/run/bookkeeping.h"
+#include "migrations/history/history.h"
 
 namespace pginit {
 namespace {
