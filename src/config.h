@@ -9,6 +9,7 @@
 #include "backoff.h"
 #include "dsn.h"
 #include "duration.h"
+#include "migrations/formats/formats.h"
 #include "result.h"
 #include "signals.h"
 
@@ -34,9 +35,12 @@ struct MigrationSettings {
   int spare_connections = 0;                       ///< --spare-connections: slots a waiter leaves free
   bool allow_changed = false, strict_order = false, force = false;
   bool dry_run = false, status = false;
-  ConnParams conn_params;  ///< --migrate-dsn, else the wait's params; with TCP keepalive defaults
-  std::string target;      ///< conn_params described for logs
-  bool own_dsn = false;    ///< --migrate-dsn was given
+  ConnParams conn_params;                 ///< --migrate-dsn, else the wait's params; with TCP keepalive defaults
+  std::string target;                     ///< conn_params described for logs
+  bool own_dsn = false;                   ///< --migrate-dsn was given
+  std::optional<MigrationFormat> format;  ///< --migrations-format; nullopt = auto
+  std::string history_table;              ///< --history-table [SCHEMA.]NAME: the format's history table
+  FormatOptions format_options;           ///< the tools' own environment (FLYWAY_*, GOOSE_*, DBMATE_*)
 
   bool enabled() const { return directory.has_value() || !command.empty(); }
 };

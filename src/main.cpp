@@ -4,7 +4,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <exception>
+#include <map>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <sys/prctl.h>
@@ -33,6 +36,24 @@ std::optional<std::string> read_environment(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;
   return std::string(value);
+}
+
+// The whole environment, for the migration tools' own settings (FLYWAY_PLACEHOLDERS_*, goose's ENVSUB),
+// and the time of day Flyway's ${flyway:timestamp} names (its format: yyyy-MM-dd HH:mm:ss, local time).
+FormatOptions tools_options() {
+  std::map<std::string, std::string> environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    const std::size_t equals = text.find('=');
+    if (equals != std::string_view::npos)
+      environment.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
+  }
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char timestamp[32];
+  std::strftime(timestamp, sizeof timestamp, "%Y-%m-%d %H:%M:%S", &local);
+  return format_options_from(environment, timestamp);
 }
 
 // --user: root is no longer needed once the configuration and its secrets are read.
@@ -121,6 +142,7 @@ Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigse
 int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point started, int subreaper_error) {
   auto config = parse_config(std::vector<std::string>(argv + 1, argv + argc), read_environment, read_file);
   if (!config) return log::failure(config.failure().code, config.error());
+  if (config->migrations.directory) config->migrations.format_options = tools_options();
   if (config->show_help) {
     std::fputs(usage_text().c_str(), stdout);
     return 0;

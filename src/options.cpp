@@ -184,6 +184,24 @@ const std::array kOptions{
                  return std::nullopt;
                },
                "history table", "public.pginit_migrations"},
+    OptionSpec{
+        "migrations-format", "FORMAT", true,
+        [](Draft& d, std::string_view v) { return set_parsed(d.config.migrations.format, parse_migrations_format(v)); },
+        "the tool --migrations was written for: auto, pginit, golang-migrate, goose, dbmate, flyway, prisma",
+        "auto (recognised from names and markers)"},
+    OptionSpec{"history-table", "[SCHEMA.]NAME", true,
+               [](Draft& d, std::string_view v) -> std::optional<Failure> {
+                 std::size_t dot = v.find('.');
+                 std::string_view schema = dot == std::string_view::npos ? "" : v.substr(0, dot);
+                 std::string_view name = dot == std::string_view::npos ? v : v.substr(dot + 1);
+                 if ((dot != std::string_view::npos && !is_identifier(schema)) || !is_identifier(name))
+                   return usage_error(
+                       fmt::format("--history-table: \"{}\" is not [SCHEMA.]NAME (letters, digits, _)", v));
+                 d.config.migrations.history_table = std::string(v);
+                 return std::nullopt;
+               },
+               "another tool's history table (--migrations-format): where its own setup keeps it",
+               "the tool's own name (GOOSE_TABLE, DBMATE_MIGRATIONS_TABLE, FLYWAY_TABLE too), in current_schema()"},
     OptionSpec{"allow-changed", "", true, FLAG(config.migrations.allow_changed),
                "go on (with a warning) when an applied file's checksum changed; it is not applied again", "off"},
     OptionSpec{"strict-order", "", true, FLAG(config.migrations.strict_order),
@@ -219,12 +237,11 @@ const std::array kOptions{
         [](Draft& d, std::string_view v) { return set_duration(d.config.migrations.timeout, "migrate-timeout", v); },
         "give up waiting for the lock (and for a primary; without it, --timeout bounds that) after DUR (exit 69)",
         "no limit"},
-    OptionSpec{"ddl-lock-timeout", "DUR", true,
-               [](Draft& d, std::string_view v) {
-                 return set_duration(d.config.migrations.ddl_lock_timeout, "ddl-lock-timeout", v);
-               },
-               "in a transactional file, wait at most DUR for each lock, then roll back and retry the file; 0 = off",
-               "5s"},
+    OptionSpec{
+        "ddl-lock-timeout", "DUR", true,
+        [](Draft& d,
+           std::string_view v) { return set_duration(d.config.migrations.ddl_lock_timeout, "ddl-lock-timeout", v); },
+        "in a transactional file, wait at most DUR for each lock, then roll back and retry the file; 0 = off", "5s"},
     OptionSpec{
         "ddl-lock-retries", "N", true,
         [](Draft& d,

@@ -20,7 +20,7 @@ DUMPS = realworld_dumps()
 # What pginit and psql -1 send around a file's own statements; among them the look-up of who blocks a
 # statement that stalls for half of --ddl-lock-timeout (a side connection of the same
 # application_name), which a loaded machine can trigger on any statement of a long dump.
-BOOKKEEPING = re.compile(r"^(BEGIN|BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE;.*|SELECT a\.pid, coalesce\(a\.state, ''\), .*|SELECT pg_backend_pid\(\)|SET LOCAL lock_timeout = '\d+ms'|COMMIT|ROLLBACK|SELECT pg_try_advisory_lock\(\$1::bigint\).*|SELECT pg_advisory_unlock\(\$1::bigint\), pg_notify\(\$2, ''\)|SELECT NOT pg_is_in_recovery\(\)|SET client_connection_check_interval"
+BOOKKEEPING = re.compile(r"^(BEGIN|BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE;.*|SELECT a\.pid, coalesce\(a\.state, ''\), .*|SELECT pg_backend_pid\(\)(, current_setting\(.application_name.\))?|SET LOCAL lock_timeout = '\d+ms'|COMMIT|ROLLBACK|SELECT pg_try_advisory_lock\(\$1::bigint\).*|SELECT pg_advisory_unlock\(\$1::bigint\), pg_notify\(\$2, ''\)|SELECT NOT pg_is_in_recovery\(\)|SET client_connection_check_interval"
                          r".*|INSERT INTO \"public\".\"pginit_migrations\" .*|(INSERT INTO|UPDATE|DELETE FROM|SELECT true WHERE NOT EXISTS \(SELECT FROM) \"public\".\"pginit_migrations_lease\" .*|SELECT version, name, checksum FROM .*|"
                          r"SELECT current_database\(\)|CREATE SCHEMA IF NOT EXISTS \"public\";.*)$", re.S)
 

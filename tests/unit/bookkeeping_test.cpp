@@ -1,7 +1,7 @@
 #include <doctest.h>
 
-#include "migrations/run/bookkeeping.h"
 #include "migrations/history/history.h"
+#include "migrations/run/bookkeeping.h"
 
 using namespace pginit;
 using namespace std::chrono_literals;
@@ -45,13 +45,15 @@ TEST_CASE("bookkeeping: a pooled file's transaction opens with the lease's fence
 
 TEST_CASE("lease SQL: a claim names what it saw go stale, and a look without take takes nothing") {
   const HistoryTable table = HistoryTable::from("app.history");
-  const std::string look = table.lease_sql(false, "me:1:a", std::nullopt, std::nullopt);
+  const std::string look = table.lease_sql(false, "me:1:a", std::nullopt, {});
   CHECK_FALSE(contains(look, "INSERT"));
   CHECK(contains(look, "seen.holder = E'me:1:a'"));
   CHECK(contains(look, "seen.holder = NULL AND seen.token = NULL"));
-  const std::string claim = table.lease_sql(true, "me:1:a", LeaseSighting{"it's:2:b", 1234}, 42);
+  const std::string claim = table.lease_sql(true, "me:1:a", LeaseSighting{"it's:2:b", 1234}, {42, 7});
   CHECK(contains(claim, "INSERT INTO \"app\".\"history_lease\" AS l"));
-  CHECK(contains(claim, "WHERE pg_try_advisory_xact_lock(CAST(42 AS bigint))"));
+  CHECK(contains(claim,
+                 "WHERE pg_try_advisory_xact_lock(CAST(42 AS bigint)) AND pg_try_advisory_xact_lock(CAST(7 AS "
+                 "bigint))"));
   CHECK(contains(claim, "l.holder = E'it''s:2:b' AND (extract(epoch FROM l.renewed_at) * 1000000)::bigint = 1234"));
   // Not while a statement of the stale holder's still runs (a pooled session carries its name).
   CHECK(contains(claim,

@@ -1,16 +1,17 @@
 #include <doctest.h>
 
-#include "migrations/run/fingerprint.h"
-#include "migrations/history/history.h"
+#include "migrations/formats/pginit_format.h"
 #include "migrations/formats/plan.h"
+#include "migrations/history/history.h"
+#include "migrations/run/fingerprint.h"
 
 using namespace pginit;
 
 namespace {
-std::vector<DirectoryEntry> listing(std::initializer_list<const char*> names) {
-  std::vector<DirectoryEntry> entries;
-  for (const char* name : names) entries.push_back({name, true, false});
-  return entries;
+std::vector<SourceFile> listing(std::initializer_list<const char*> names) {
+  std::vector<SourceFile> files;
+  for (const char* name : names) files.push_back({name, "SELECT 1;\n"});
+  return files;
 }
 
 std::vector<MigrationFile> with_checksums(std::vector<MigrationFile> files) {
@@ -20,21 +21,20 @@ std::vector<MigrationFile> with_checksums(std::vector<MigrationFile> files) {
 }  // namespace
 
 TEST_CASE("plan: files are ordered numerically, not by name") {
-  auto files = order_migration_files(listing({"10_c.sql", "9_b.sql", "0001_a.sql", "20261125093000_d.sql"}));
+  auto files = read_pginit_migrations(listing({"10_c.sql", "9_b.sql", "0001_a.sql", "20261125093000_d.sql"}));
   REQUIRE(files.ok());
   REQUIRE(files->size() == 4);
   CHECK((*files)[0].filename == "0001_a.sql");
   CHECK((*files)[0].version == 1);
+  CHECK((*files)[0].id == "1");
   CHECK((*files)[0].name == "a");
   CHECK((*files)[1].version == 9);
   CHECK((*files)[2].version == 10);
   CHECK((*files)[3].version == 20261125093000);
 }
 
-TEST_CASE("plan: directories and hidden files are ignored") {
-  std::vector<DirectoryEntry> entries = listing({"0001_a.sql", ".gitkeep"});
-  entries.push_back({"archive", false, true});
-  auto files = order_migration_files(entries);
+TEST_CASE("plan: files in subdirectories and hidden files are ignored") {
+  auto files = read_pginit_migrations(listing({"0001_a.sql", ".gitkeep", "archive/0002_b.sql"}));
   REQUIRE(files.ok());
   CHECK(files->size() == 1);
 }
@@ -42,7 +42,7 @@ TEST_CASE("plan: directories and hidden files are ignored") {
 TEST_CASE("plan: a file not matching the pattern is a config error naming it") {
   for (const char* bad : {"README.md", "abc_x.sql", "0001.sql", "0001_.sql", "0001_x.txt", "0001-x.sql"}) {
     CAPTURE(bad);
-    auto files = order_migration_files(listing({"0001_a.sql", bad}));
+    auto files = read_pginit_migrations(listing({"0001_a.sql", bad}));
     REQUIRE_FALSE(files.ok());
     CHECK(files.failure().code == ExitCode::kConfig);
     CHECK(files.error().find(bad) != std::string::npos);
@@ -50,7 +50,7 @@ TEST_CASE("plan: a file not matching the pattern is a config error naming it") {
 }
 
 TEST_CASE("plan: duplicate versions are a config error naming both files") {
-  auto files = order_migration_files(listing({"0002_a.sql", "2_b.sql"}));
+  auto files = read_pginit_migrations(listing({"0002_a.sql", "2_b.sql"}));
   REQUIRE_FALSE(files.ok());
   CHECK(files.failure().code == ExitCode::kConfig);
   CHECK(files.error().find("0002_a.sql") != std::string::npos);
@@ -58,12 +58,28 @@ TEST_CASE("plan: duplicate versions are a config error naming both files") {
 }
 
 TEST_CASE("plan: too many digits") {
-  CHECK_FALSE(order_migration_files(listing({"1234567890123456789_x.sql"})).ok());
+  CHECK_FALSE(read_pginit_migrations(listing({"1234567890123456789_x.sql"})).ok());
+}
+
+TEST_CASE("plan: a pginit file with another tool's markers is never run as plain SQL (its down section would run)") {
+  const std::vector<SourceFile> dbmate{{"0001_users.sql",
+                                        "-- migrate:up\nCREATE TABLE users (id int);\n\n"
+                                        "-- migrate:down\nDROP TABLE users;\n"}};
+  auto refused = read_pginit_migrations(dbmate);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.failure().code == ExitCode::kConfig);
+  CHECK(refused.error() ==
+        "migration file \"0001_users.sql\" has dbmate's \"-- migrate:up\" / \"-- migrate:down\" markers: it is not run "
+        "as "
+        "plain SQL (its down section would run too); read the directory in that tool's format (--migrations-format "
+        "auto)");
+  const std::vector<SourceFile> goose{{"0001_users.sql", "-- +goose Up\nCREATE TABLE users (id int);\n"}};
+  CHECK(read_pginit_migrations(goose).error().find("goose's") != std::string::npos);
 }
 
 TEST_CASE("plan: pending, applied, changed, out of order and missing") {
-  auto files = with_checksums(*order_migration_files(listing({"1_a.sql", "2_b.sql", "3_c.sql", "5_e.sql"})));
-  std::vector<AppliedMigration> history{{1, "a", "sum-1_a.sql"}, {3, "c", "old-sum"}, {4, "d", "sum-4"}};
+  auto files = with_checksums(*read_pginit_migrations(listing({"1_a.sql", "2_b.sql", "3_c.sql", "5_e.sql"})));
+  std::vector<AppliedMigration> history{{"1", "a", "sum-1_a.sql"}, {"3", "c", "old-sum"}, {"4", "d", "sum-4"}};
   MigrationPlan plan = plan_migrations(files, history);
   REQUIRE(plan.pending.size() == 2);
   CHECK(plan.pending[0]->filename == "2_b.sql");
@@ -74,12 +90,12 @@ TEST_CASE("plan: pending, applied, changed, out of order and missing") {
   CHECK(plan.changed[0].file->filename == "3_c.sql");
   CHECK(plan.changed[0].applied_checksum == "old-sum");
   REQUIRE(plan.missing.size() == 1);
-  CHECK(plan.missing[0].version == 4);
+  CHECK(plan.missing[0].id == "4");
   REQUIRE(plan.applied.size() == 1);
 }
 
 TEST_CASE("plan: nothing applied means everything pending, in order") {
-  auto files = with_checksums(*order_migration_files(listing({"2_b.sql", "1_a.sql"})));
+  auto files = with_checksums(*read_pginit_migrations(listing({"2_b.sql", "1_a.sql"})));
   MigrationPlan plan = plan_migrations(files, {});
   REQUIRE(plan.pending.size() == 2);
   CHECK(plan.pending[0]->version == 1);
@@ -94,7 +110,8 @@ TEST_CASE("plan: the no-transaction marker is the first line only") {
 }
 
 TEST_CASE("plan: psql-only syntax fails the file (65) naming it and the line") {
-  MigrationFile file{.version = 2,
+  MigrationFile file{.id = "2",
+                     .version = 2,
                      .name = "seed",
                      .filename = "0002_seed.sql",
                      .content = "CREATE TABLE t (x int);\n\\set ON_ERROR_STOP on\nINSERT INTO t VALUES (1);\n"};

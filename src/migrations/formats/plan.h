@@ -1,43 +1,19 @@
 #pragma once
-// Which migration files exist, in which order, and which of them still need applying (pure).
-#include <cstdint>
+// Which of a directory's migrations still need applying, against the history, and the statements of
+// each (pure): the same for every format once it has read its files into MigrationFile.
 #include <string>
 #include <vector>
 
-#include "files.h"
+#include "migrations/formats/migration_file.h"
 #include "migrations/formats/sql_split.h"
 #include "result.h"
 
 namespace pginit {
 
-/// A file named <version>_<name>.sql.
-struct MigrationFile {
-  std::int64_t version = 0;  ///< numeric value of the leading digits (at most 18 of them)
-  std::string name;          ///< the part between '_' and ".sql"
-  std::string filename;
-  std::string content;          ///< filled by the caller after ordering
-  std::string checksum;         ///< sha256 of content, hex
-  bool no_transaction = false;  ///< first line "-- pginit:no-transaction"
-};
-
-/// A row of the history table.
-struct AppliedMigration {
-  std::int64_t version = 0;
-  std::string name;
-  std::string checksum;
-};
-
-/// Picks the migration files from a directory listing and orders them by version. Directories
-/// and hidden files are ignored; any other file that is not <digits>_<name>.sql, and two files
-/// with the same version, are config errors (78) naming the file(s).
-Result<std::vector<MigrationFile>> order_migration_files(const std::vector<DirectoryEntry>& entries);
-
-/// True when the file's first line is "-- pginit:no-transaction" (blanks around it allowed).
-bool wants_no_transaction(std::string_view content);
-
-/// `file` split into the statements pginit sends (views into file.content), or, when it holds
-/// psql-only syntax (a meta-command such as \set or \i, COPY FROM stdin), a migration failure
-/// (65) naming the file and the line, so that nothing of it is sent.
+/// `file` split into the statements pginit sends (views into file.content): where psql cuts, or the
+/// file's sections whole (kSections). Split where psql cuts, psql-only syntax (a meta-command such as
+/// \set or \i, COPY FROM stdin) is a migration failure (65) naming the file and the line, so that
+/// nothing of it is sent.
 Result<SqlSplit> split_migration(const MigrationFile& file);
 
 /// The verdict on every file against the history table.
@@ -46,13 +22,15 @@ struct MigrationPlan {
     const MigrationFile* file;
     std::string applied_checksum;
   };
-  std::vector<const MigrationFile*> pending;       ///< in version order
-  std::vector<const MigrationFile*> out_of_order;  ///< pending, but older than the newest applied
-  std::vector<Changed> changed;                    ///< applied, with another checksum now
+  std::vector<const MigrationFile*> pending;       ///< in the files' order (repeatables that changed too)
+  std::vector<const MigrationFile*> out_of_order;  ///< pending, but before the last applied one in that order
+  std::vector<Changed> changed;                    ///< applied, with another checksum now (never repeatables)
   std::vector<AppliedMigration> missing;           ///< applied, but no file any more
   std::vector<const MigrationFile*> applied;       ///< applied, unchanged
 };
 
+/// `files` in the order they apply; `history` in the order it was written (a later row of an id wins:
+/// a repeatable applied again). A checksum counts only where both sides have one.
 MigrationPlan plan_migrations(const std::vector<MigrationFile>& files, const std::vector<AppliedMigration>& history);
 
 }  // namespace pginit

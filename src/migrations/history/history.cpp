@@ -5,7 +5,6 @@
 #include "migrations/formats/sha256.h"
 
 namespace pginit {
-namespace {
 
 std::string quote_identifier(std::string_view identifier) {
   std::string quoted = "\"";
@@ -15,8 +14,6 @@ std::string quote_identifier(std::string_view identifier) {
   }
   return quoted + "\"";
 }
-
-}  // namespace
 
 HistoryTable HistoryTable::from(std::string_view qualified_name) {
   std::size_t dot = qualified_name.find('.');
@@ -41,7 +38,7 @@ std::string HistoryTable::lease_token_of(std::string_view row) {
 }
 
 std::string HistoryTable::lease_sql(bool take, std::string_view holder, const std::optional<LeaseSighting>& stale,
-                                    std::optional<std::int64_t> exclusion_key) const {
+                                    const std::vector<std::int64_t>& exclusion_keys) const {
   const std::string me = quote_literal(holder);
   const std::string stale_holder = stale ? quote_literal(stale->holder) : "NULL";
   // A stale lease whose holder's statement still runs on the server (13 does not end the statement of a
@@ -62,8 +59,10 @@ std::string HistoryTable::lease_sql(bool take, std::string_view holder, const st
         "{} SELECT seen.holder IS NULL OR seen.holder = {} OR (seen.holder = {} AND seen.token = {}), {}", seen, me,
         stale_holder, stale_token, as_it_was);
   }
-  const std::string exclusion =
-      exclusion_key ? fmt::format(" WHERE pg_try_advisory_xact_lock(CAST({} AS bigint))", *exclusion_key) : "";
+  std::string exclusion;
+  for (std::int64_t key : exclusion_keys)
+    exclusion +=
+        fmt::format("{}pg_try_advisory_xact_lock(CAST({} AS bigint))", exclusion.empty() ? " WHERE " : " AND ", key);
   return fmt::format(
       "{0}, claim AS (INSERT INTO {1} AS l (holder, renewed_at) SELECT {2}, clock_timestamp(){3} "
       "ON CONFLICT (singleton) DO UPDATE SET holder = EXCLUDED.holder, renewed_at = EXCLUDED.renewed_at "
@@ -85,7 +84,23 @@ std::string HistoryTable::end_lease_sql(std::string_view holder) const {
   return fmt::format("DELETE FROM {} WHERE holder = {}", quoted_lease(), quote_literal(holder));
 }
 
-std::string HistoryTable::create_sql() const {
+std::string HistoryTable::create_bookkeeping_sql() const {
+  return fmt::format(
+      "CREATE SCHEMA IF NOT EXISTS {0};\n"
+      "CREATE TABLE IF NOT EXISTS {1} (\n"
+      "  command text PRIMARY KEY,\n"
+      "  fingerprint text NOT NULL,\n"
+      "  updated_at timestamptz NOT NULL DEFAULT now()\n"
+      ");\n"
+      "CREATE TABLE IF NOT EXISTS {2} (\n"
+      "  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),\n"
+      "  holder text NOT NULL,\n"
+      "  renewed_at timestamptz NOT NULL\n"
+      ")",
+      quote_identifier(schema), quoted_fingerprints(), quoted_lease());
+}
+
+std::string HistoryTable::create_history_sql() const {
   return fmt::format(
       "CREATE SCHEMA IF NOT EXISTS {0};\n"
       "CREATE TABLE IF NOT EXISTS {1} (\n"
@@ -94,18 +109,8 @@ std::string HistoryTable::create_sql() const {
       "  checksum text NOT NULL,\n"
       "  applied_at timestamptz NOT NULL DEFAULT now(),\n"
       "  duration_ms bigint NOT NULL\n"
-      ");\n"
-      "CREATE TABLE IF NOT EXISTS {2} (\n"
-      "  command text PRIMARY KEY,\n"
-      "  fingerprint text NOT NULL,\n"
-      "  updated_at timestamptz NOT NULL DEFAULT now()\n"
-      ");\n"
-      "CREATE TABLE IF NOT EXISTS {3} (\n"
-      "  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),\n"
-      "  holder text NOT NULL,\n"
-      "  renewed_at timestamptz NOT NULL\n"
       ")",
-      quote_identifier(schema), quoted(), quoted_fingerprints(), quoted_lease());
+      quote_identifier(schema), quoted());
 }
 
 std::string HistoryTable::select_sql() const {

@@ -1,9 +1,11 @@
 #pragma once
-// The history table, the fingerprint table beside it, and the advisory lock key (pure SQL text).
+// pginit's history table, the fingerprint and lease tables beside every format's, and the advisory lock
+// key (pure SQL text).
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "migrations/run/lease_sightings.h"
 
@@ -20,7 +22,10 @@ struct HistoryTable {
   /// "schema"."name_fingerprints": one row per migrate command.
   std::string quoted_fingerprints() const;
 
-  std::string create_sql() const;
+  /// pginit's own tables beside the history, whatever the format: the fingerprints and the lease.
+  std::string create_bookkeeping_sql() const;
+  /// pginit's history table (the pginit format's).
+  std::string create_history_sql() const;
   std::string select_sql() const;  ///< version, name, checksum in version order
   /// The INSERT of a history row, values written as literals (E'' strings, so that a file that
   /// turned standard_conforming_strings off cannot change what they mean), so that it can share one
@@ -33,15 +38,15 @@ struct HistoryTable {
   /// waiter compares to see whether it changed, whatever the session's DateStyle and TimeZone.
   static std::string lease_token_of(std::string_view row);
   /// Looks at the lease, and with `take` claims it, in one statement. Claimed when there is no lease,
-  /// it is `holder`'s own, or it is still `stale`, the one the caller saw go stale. With `take` and
-  /// an `exclusion_key`, only while that advisory lock is free (pg_try_advisory_xact_lock: a direct
-  /// replica's session lock keeps pooled claimers out). One row: claimed (t/f; without `take`:
+  /// it is `holder`'s own, or it is still `stale`, the one the caller saw go stale. With `take`, only
+  /// while every advisory lock of `exclusion_keys` is free (pg_try_advisory_xact_lock: a direct replica's
+  /// session lock, or a tool's own lock, keeps pooled claimers out). One row: claimed (t/f; without `take`:
   /// whether it could be), and the lease as it was: holder, token, seconds since its renewal (NULL:
   /// none). A lease row locked by its holder's running file is waited for only as long as the
   /// session's lock_timeout allows. Values are written as literals (one simple-protocol string with
   /// the transaction around it).
   std::string lease_sql(bool take, std::string_view holder, const std::optional<LeaseSighting>& stale,
-                        std::optional<std::int64_t> exclusion_key) const;
+                        const std::vector<std::int64_t>& exclusion_keys) const;
   /// Renews `holder`'s lease: one row (the server process's pid) when `holder` holds it, none when it
   /// does not any more. Inside a file's transaction it also keeps the lease's row locked until the end.
   std::string renew_lease_sql(std::string_view holder) const;
@@ -53,6 +58,9 @@ struct HistoryTable {
 /// The application_name of a pooled lease holder's sessions ("pginit/" and the random part of `holder`,
 /// host:pid:random): a waiter sees in pg_stat_activity whether a statement of theirs still runs.
 std::string lease_session_name(std::string_view holder);
+
+/// `identifier` double-quoted for SQL.
+std::string quote_identifier(std::string_view identifier);
 
 /// `text` as an SQL string literal that means the same whatever standard_conforming_strings is:
 /// E'…' with backslashes and quotes doubled.

@@ -1,7 +1,5 @@
 #include "migrations/history/history_queries.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
 
 #include "migrations/run/bookkeeping.h"
@@ -14,25 +12,16 @@ constexpr Duration kCreateLockTimeout{5000};
 
 }  // namespace
 
-Task<History> read_history(PgConn& conn, const HistoryTable& table) {
-  History history;
-  const std::string select = table.select_sql();
+Task<HistoryRead> read_history(PgConn& conn, const ToolHistory& history) {
+  HistoryRead read;
+  const std::string select = history.select_sql();
   QueryResult result = co_await conn.query(select);
   if (!result.ok()) {
-    if (result.failure->sqlstate == "42P01" || result.failure->sqlstate == "3F000")
-      co_return history;  // not created yet
-    history.failure = result.failure;
-    co_return history;
+    if (result.failure->sqlstate != "42P01" && result.failure->sqlstate != "3F000") read.failure = result.failure;
+    co_return read;  // 42P01, 3F000: not created yet
   }
-  for (const Row& row : result.rows) {
-    AppliedMigration applied;
-    const std::string version = row[0].value_or("0");
-    std::from_chars(version.data(), version.data() + version.size(), applied.version);
-    applied.name = row[1].value_or("");
-    applied.checksum = row[2].value_or("");
-    history.rows.push_back(std::move(applied));
-  }
-  co_return history;
+  read.rows = std::move(result.rows);
+  co_return read;
 }
 
 Task<std::optional<std::string>> stored_fingerprint(PgConn& conn, const HistoryTable& table, const std::string& command,
@@ -45,11 +34,12 @@ Task<std::optional<std::string>> stored_fingerprint(PgConn& conn, const HistoryT
   co_return result.rows[0][0];
 }
 
-Task<std::optional<PgFailure>> create_history_tables(PgConn& conn, const HistoryTable& table, std::int64_t lock_key) {
+Task<std::optional<PgFailure>> create_history_tables(PgConn& conn, const HistoryTable& bookkeeping,
+                                                     const ToolHistory& history, std::int64_t lock_key) {
   auto [classid, objid] = lock_key_parts(lock_key);
   const std::string statements =
-      fmt::format("SELECT pg_advisory_xact_lock({}, {}); {}", static_cast<std::int32_t>(classid),
-                  static_cast<std::int32_t>(objid), table.create_sql());
+      fmt::format("SELECT pg_advisory_xact_lock({}, {}); {}; {}", static_cast<std::int32_t>(classid),
+                  static_cast<std::int32_t>(objid), bookkeeping.create_bookkeeping_sql(), history.create_sql());
   const std::string create = bookkeeping_transaction(statements, conn.server_version(), kCreateLockTimeout);
   QueryResult created = co_await conn.query(create);
   if (created.ok()) co_return std::nullopt;

@@ -40,10 +40,10 @@ MigrationLease::MigrationLease(asio::any_io_executor executor, std::string holde
     : holder_(std::move(holder)), conn_(executor), next_renewal_(executor), renewal_done_(executor) {}
 
 Task<LeaseClaim> MigrationLease::claim(PgConn& conn, const HistoryTable& table, bool take,
-                                       std::optional<std::int64_t> exclusion_key) {
+                                       const std::vector<std::int64_t>& exclusion_keys) {
   LeaseClaim outcome;
   const auto now = LeaseSightings::Clock::now();
-  const std::string sql = bookkeeping_transaction(table.lease_sql(take, holder_, sightings_.stale(now), exclusion_key),
+  const std::string sql = bookkeeping_transaction(table.lease_sql(take, holder_, sightings_.stale(now), exclusion_keys),
                                                   conn.server_version(), kRowWait);
   QueryResult looked = co_await conn.query(sql);
   if (!looked.ok()) {

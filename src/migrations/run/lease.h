@@ -36,12 +36,12 @@ class MigrationLease {
   MigrationLease(asio::any_io_executor executor, std::string holder);
 
   /// Over `conn`, in a transaction of its own (bookkeeping_transaction): looks at the lease and,
-  /// with `take`, claims it (HistoryTable::lease_sql; with `exclusion_key` only while that advisory
-  /// lock is free). Without `take` it only looks (claimed = it could be): a direct run of
+  /// with `take`, claims it (HistoryTable::lease_sql; only while the advisory locks `exclusion_keys`
+  /// are free). Without `take` it only looks (claimed = it could be): a direct run of
   /// transactional files leaves nothing running when its session dies, but must not start beside
   /// another replica's work. A lease row that its holder's file has locked is busy, not a failure.
   Task<LeaseClaim> claim(PgConn& conn, const HistoryTable& table, bool take,
-                         std::optional<std::int64_t> exclusion_key = std::nullopt);
+                         const std::vector<std::int64_t>& exclusion_keys = {});
 
   /// Renews the claimed lease every kPeriod / 3 over a connection of its own (`params`) until end():
   /// kept open, or with `reconnect_each_time` (through a pooler, where an open connection in session

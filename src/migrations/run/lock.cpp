@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "log.h"
-#include "migrations/run/bookkeeping.h"
 #include "migrations/history/history.h"
+#include "migrations/run/bookkeeping.h"
 
 namespace pginit {
 namespace {

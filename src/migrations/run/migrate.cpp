@@ -9,17 +9,18 @@
 
 #include "command_line.h"
 #include "log.h"
-#include "migrations/run/bookkeeping.h"
-#include "migrations/run/fingerprint.h"
+#include "migrations/formats/plan.h"
+#include "migrations/formats/sha256.h"
 #include "migrations/history/history.h"
 #include "migrations/history/history_queries.h"
+#include "migrations/history/tool_history.h"
+#include "migrations/run/bookkeeping.h"
+#include "migrations/run/fingerprint.h"
 #include "migrations/run/lease.h"
 #include "migrations/run/lock.h"
-#include "migrations/formats/plan.h"
 #include "migrations/run/preflight.h"
 #include "migrations/run/runner.h"
 #include "migrations/run/session.h"
-#include "migrations/formats/sha256.h"
 #include "migrations/run/status_report.h"
 #include "wait.h"
 
@@ -57,9 +58,15 @@ class MigrationRun {
 
   Task<MigrationOutcome> run() {
     if (settings_.directory) {
-      auto loaded = load_migration_files(*settings_.directory);
+      auto loaded = load_migrations(settings_);
       if (!loaded) co_return MigrationOutcome{log::failure(loaded.failure().code, loaded.error())};
-      files_ = std::move(*loaded);
+      format_ = loaded->format;
+      files_ = std::move(loaded->files);
+      if (format_ != MigrationFormat::kPginit) {
+        log::info(fmt::format("the migrations are {}'s: read and applied by its rules, kept in its history table",
+                              format_name(format_)),
+                  {{"files", files_.size()}});
+      }
     }
     if (!settings_.fingerprint_globs.empty() && !settings_.force) {
       auto computed = compute_fingerprint(settings_.fingerprint_globs);
@@ -124,9 +131,10 @@ class MigrationRun {
     if (!connected.ready) co_return static_cast<int>(connected.code);
     if (int code = co_await set_up_session(); code != 0) co_return code;
 
-    History history = co_await read_history(conn_, table_);
-    if (history.failure) co_return failed(*history.failure, fmt::format("cannot read {}", table_.quoted()));
-    MigrationPlan plan = plan_migrations(files_, history.rows);
+    if (int code = co_await find_history(); code != 0) co_return code;
+    std::optional<HistoryState> history = co_await read_state();
+    if (!history) co_return last_code_;
+    MigrationPlan plan = plan_migrations(files_, history->applied);
     if (settings_.dry_run) {
       print_dry_run(plan);
       co_return 0;
@@ -156,7 +164,13 @@ class MigrationRun {
     }
     co_await lease_.end(conn_);
     if (stop_.requested()) co_return report_stop(stop_);  // the connection closes: lock released
-    if (code == 0 && !conn_.pooled()) co_await release_migration_lock(conn_, lock_key_);
+    if (code == 0 && !conn_.pooled()) {
+      for (std::int64_t key : tool_lock_keys_) {
+        const QueryParams params{std::to_string(key)};
+        co_await conn_.query("SELECT pg_advisory_unlock($1::bigint)", params);
+      }
+      co_await release_migration_lock(conn_, lock_key_);
+    }
     co_return code;
   }
 
@@ -175,6 +189,37 @@ class MigrationRun {
           settings_.target));
     }
     co_return 0;
+  }
+
+  // The format's history table: where the user's setup keeps it (without a schema, in the session's
+  // current_schema(), asked once).
+  Task<int> find_history() {
+    if (history_) co_return 0;
+    ToolTable table =
+        tool_table_for(format_, settings_.history_table, settings_.table, settings_.format_options.environment);
+    if (table.schema.empty()) {
+      QueryResult schema = co_await conn_.query("SELECT coalesce(current_schema(), 'public')");
+      if (!schema.ok()) co_return failed(*schema.failure, "cannot read the current schema");
+      table.schema = schema.rows.at(0).at(0).value_or("public");
+    }
+    history_.emplace(format_, std::move(table));
+    co_return 0;
+  }
+
+  // What the history says; nullopt when it cannot be read, or the tool itself would refuse to go on
+  // (last_code_ then says how the phase ends).
+  Task<std::optional<HistoryState>> read_state() {
+    HistoryRead read = co_await read_history(conn_, *history_);
+    if (read.failure) {
+      last_code_ = failed(*read.failure, fmt::format("cannot read {}", history_->quoted()));
+      co_return std::nullopt;
+    }
+    HistoryState state = history_->read(read.rows, files_);
+    if (state.refusal) {
+      last_code_ = log::failure(ExitCode::kMigrationFailed, fmt::format("{}: {}", history_->quoted(), *state.refusal));
+      co_return std::nullopt;
+    }
+    co_return state;
   }
 
   // A failed query: a stop request, a lost connection (start over), or an error (65).
@@ -209,19 +254,17 @@ class MigrationRun {
   }
 
   Task<int> lock() {
-    if (settings_.lock_key) {
-      lock_key_ = *settings_.lock_key;
-    } else {
-      QueryResult database = co_await conn_.query("SELECT current_database()");
-      if (!database.ok()) co_return failed(*database.failure, "cannot read the database name");
-      lock_key_ = default_lock_key(database.rows.at(0).at(0).value_or(""), settings_.table);
-    }
+    QueryResult database = co_await conn_.query("SELECT current_database()");
+    if (!database.ok()) co_return failed(*database.failure, "cannot read the database name");
+    const std::string name = database.rows.at(0).at(0).value_or("");
+    lock_key_ = settings_.lock_key ? *settings_.lock_key : default_lock_key(name, settings_.table);
+    tool_lock_keys_ = history_->lock_keys(name);
     if (conn_.pooled()) co_return co_await take_pooled_lease();
     const LockOutcome locked = co_await acquire_migration_lock(conn_, lock_key_, settings_.timeout, config_.backoff,
                                                                settings_.spare_connections);
     switch (locked.status) {
       case LockStatus::kHeld:
-        co_return 0;
+        co_return co_await hold_tool_locks();
       case LockStatus::kStopped:
         co_return report_stop(stop_);
       case LockStatus::kTimedOut:
@@ -236,14 +279,40 @@ class MigrationRun {
     co_return failed(*locked.failure, "could not take the migration lock");
   }
 
+  // Directly: the format's tool's own lock keys too (golang-migrate's, Flyway's, Prisma's, goose's),
+  // so that the tool, run beside pginit, waits for it. When the tool holds one, pginit waits as for
+  // another replica's lease: connected, without its own lock, looking again now and then.
+  Task<int> hold_tool_locks() {
+    for (std::size_t index = 0; index < tool_lock_keys_.size(); ++index) {
+      const QueryParams key{std::to_string(tool_lock_keys_[index])};
+      QueryResult tried = co_await conn_.query("SELECT pg_try_advisory_lock($1::bigint)", key);
+      if (!tried.ok()) co_return failed(*tried.failure, "could not take the migration tool's own lock");
+      if (tried.rows.at(0).at(0) == std::optional<std::string>("t")) continue;
+      for (std::size_t held = 0; held < index; ++held) {
+        const QueryParams release{std::to_string(tool_lock_keys_[held])};
+        co_await conn_.query("SELECT pg_advisory_unlock($1::bigint)", release);
+      }
+      waited_for_ = fmt::format("{}'s own lock (key {}), which another session holds", format_name(format_),
+                                tool_lock_keys_[index]);
+      if (Clock::now() - last_wait_report_ >= kWaitReportInterval) {
+        last_wait_report_ = Clock::now();
+        log::info(fmt::format("holding the migration lock, but {}: waiting for it", waited_for_));
+      }
+      co_return kLeaseBusy;
+    }
+    co_return 0;
+  }
+
   // Through a pooler the lease is the lock: claimed in a short transaction of its own (and only while
   // no direct replica holds the advisory lock), renewed by a connection opened for each renewal,
   // fenced by every file. A waiter closes its connection and looks again a second or two later.
   Task<int> take_pooled_lease() {
-    LeaseClaim claim = co_await lease_.claim(conn_, table_, true, lock_key_);
+    std::vector<std::int64_t> exclusion{lock_key_};
+    exclusion.insert(exclusion.end(), tool_lock_keys_.begin(), tool_lock_keys_.end());
+    LeaseClaim claim = co_await lease_.claim(conn_, table_, true, exclusion);
     if (claim.failure && claim.failure->sqlstate == "42P01") {  // the first deploy: no tables yet
       if (int code = co_await create_tables(); code != 0) co_return code;
-      claim = co_await lease_.claim(conn_, table_, true, lock_key_);
+      claim = co_await lease_.claim(conn_, table_, true, exclusion);
     }
     if (claim.failure) co_return failed(*claim.failure, "could not take the migration lock");
     if (!claim.claimed) {
@@ -270,8 +339,8 @@ class MigrationRun {
   }
 
   Task<int> create_tables() {
-    if (std::optional<PgFailure> failure = co_await create_history_tables(conn_, table_, lock_key_))
-      co_return failed(*failure, fmt::format("cannot create {}", table_.quoted()));
+    if (std::optional<PgFailure> failure = co_await create_history_tables(conn_, table_, *history_, lock_key_))
+      co_return failed(*failure, fmt::format("cannot create {}", history_->quoted()));
     co_return 0;
   }
 
@@ -297,10 +366,10 @@ class MigrationRun {
       if (take) lease_.start_renewing(settings_.conn_params, config_.connect_timeout, false);
     }
     // Read again under the lock: the replica we waited for has applied what we saw pending.
-    History history = co_await read_history(conn_, table_);
-    if (history.failure) co_return failed(*history.failure, fmt::format("cannot read {}", table_.quoted()));
-    MigrationPlan plan = plan_migrations(files_, history.rows);
-    if (int code = check_plan(plan, settings_); code != 0) co_return code;
+    std::optional<HistoryState> history = co_await read_state();
+    if (!history) co_return last_code_;
+    MigrationPlan plan = plan_migrations(files_, history->applied);
+    if (int code = check_plan(plan, settings_, format_); code != 0) co_return code;
     auto statements = split_pending(plan);
     if (!statements) co_return log::failure(statements.failure().code, statements.error());
     if (conn_.pooled()) {
@@ -322,7 +391,7 @@ class MigrationRun {
                          .backoff = config_.backoff,
                          .lease_fence = conn_.pooled() ? lease_.renew_sql() : std::string()};
     if (file.no_transaction && interrupted_.version == file.version) options.interrupted_at = interrupted_.statement;
-    ApplyResult result = co_await apply_migration(conn_, file, statements, table_, options);
+    ApplyResult result = co_await apply_migration(conn_, file, statements, *history_, options);
     switch (result.status) {
       case ApplyStatus::kApplied:
         ++applied_;
@@ -415,7 +484,11 @@ class MigrationRun {
   std::string waited_for_;              ///< the other replica whose lease made us wait, if any
   std::minstd_rand random_{std::random_device{}()};
   bool told_of_pooler_ = false;
-  HistoryTable table_;
+  HistoryTable table_;  ///< pginit's own: the lease, the fingerprints (and its history)
+  MigrationFormat format_ = MigrationFormat::kPginit;
+  std::optional<ToolHistory> history_;  ///< the format's history table, found once connected
+  std::vector<std::int64_t> tool_lock_keys_;
+  int last_code_ = 0;  ///< how the phase ends when read_state() could not say
   std::string command_text_;
   std::vector<MigrationFile> files_;
   std::optional<std::string> fingerprint_;

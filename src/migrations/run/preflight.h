@@ -7,16 +7,24 @@
 
 #include "config.h"
 #include "exit_code.h"
+#include "migrations/formats/formats.h"
 #include "migrations/formats/plan.h"
 #include "result.h"
 
 namespace pginit {
 
-/// The directory's migration files in order, each with its content, checksum and no-transaction flag.
-Result<std::vector<MigrationFile>> load_migration_files(const std::string& directory);
+struct LoadedMigrations {
+  MigrationFormat format = MigrationFormat::kPginit;
+  std::vector<MigrationFile> files;  ///< in the order they apply
+};
 
-/// Checks the plan against --allow-changed / --strict-order; 0 or the exit code (logged).
-int check_plan(const MigrationPlan& plan, const MigrationSettings& settings);
+/// The migrations directory read (every file under it, hidden ones left out) in settings.format, or in
+/// the format its names and markers show, each migration with its text, checksum and transaction mode.
+Result<LoadedMigrations> load_migrations(const MigrationSettings& settings);
+
+/// Checks the plan as the format's tool would (changed checksums, files older than the newest applied
+/// one, applied ones gone), with --allow-changed / --strict-order; 0 or the exit code (logged).
+int check_plan(const MigrationPlan& plan, const MigrationSettings& settings, MigrationFormat format);
 
 /// Every pending file split before the first is sent: psql-only syntax in any stops them all.
 Result<std::vector<std::vector<SqlStatement>>> split_pending(const MigrationPlan& plan);

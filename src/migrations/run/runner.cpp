@@ -99,16 +99,19 @@ struct Run {
 class FileRun {
  public:
   FileRun(PgConn& conn, const MigrationFile& file, const std::vector<SqlStatement>& statements,
-          const HistoryTable& history, const ApplyOptions& options, std::chrono::steady_clock::time_point started)
+          const ToolHistory& history, const ApplyOptions& options, std::chrono::steady_clock::time_point started)
       : conn_(conn), file_(file), statements_(statements), history_(history), options_(options), started_(started) {}
 
   Task<Run> run() {
     const bool transactional = !file_.no_transaction;
-    std::optional<Run> failed;
-    if (transactional)
-      failed = co_await run_pipelined();
-    else
+    std::optional<Run> failed = co_await mark_start();
+    if (failed) co_return *failed;
+    if (!transactional)
       failed = co_await run_one_by_one();
+    else if (file_.splitting == Splitting::kSections)
+      failed = co_await run_sections_in_a_transaction();
+    else
+      failed = co_await run_pipelined();
     if (failed) co_return *failed;
     const Duration duration = since(started_);
     const std::string finish = finishing_sql(duration);
@@ -138,7 +141,7 @@ class FileRun {
   // (pooler_safety.h). A no-transaction file's history row goes in a transaction of pginit's own,
   // whatever the session's defaults say.
   std::string finishing_sql(Duration duration) const {
-    const std::string history_row = history_.insert_sql(file_.version, file_.name, file_.checksum, duration.count());
+    const std::string history_row = history_.record_sql(file_, duration.count());
     const int version = conn_.server_version();
     if (file_.no_transaction) {
       const std::string recorded = bookkeeping_transaction(history_row, version, Duration{0});
@@ -146,6 +149,61 @@ class FileRun {
     }
     if (conn_.pooled()) return fmt::format("{}; {}; RESET ALL; COMMIT", history_row, options_.lease_fence);
     return fmt::format("{}; COMMIT; RESET ALL; {}", history_row, migration_session_sql(version));
+  }
+
+  // What the tool writes before a file it runs without a transaction (golang-migrate's dirty version,
+  // Prisma's started row), in a transaction of pginit's own. nullopt on success.
+  Task<std::optional<Run>> mark_start() {
+    const std::string before = history_.before_sql(file_);
+    if (before.empty()) co_return std::nullopt;
+    const std::string sql = bookkeeping_transaction(before, conn_.server_version(), Duration{0});
+    QueryResult marked = co_await conn_.query(sql);
+    if (marked.ok()) co_return std::nullopt;
+    if (!marked.failure->stopped && !marked.failure->connection_lost) {
+      log::failure(ExitCode::kMigrationFailed,
+                   fmt::format("migration {} could not be marked as started in {}: {}", file_.filename,
+                               history_.quoted(), failure_text(*marked.failure)));
+    }
+    co_return co_await abandon(*marked.failure, 0);
+  }
+
+  // Sections sent whole (one query each, as the format's tool sends them) in one transaction: the
+  // extended protocol of a pipeline takes one statement per query, and a section may hold many.
+  Task<std::optional<Run>> run_sections_in_a_transaction() {
+    const bool lock_timeout = options_.lock_timeout.count() > 0;
+    if (conn_.pooled()) {
+      if (std::optional<Run> failed = co_await begin_pooled()) co_return failed;
+    }
+    std::string opening = conn_.pooled() ? "" : "BEGIN";
+    if (lock_timeout) {
+      opening +=
+          fmt::format("{}SET LOCAL lock_timeout = '{}ms'", opening.empty() ? "" : "; ", options_.lock_timeout.count());
+    }
+    if (!opening.empty()) {
+      if (QueryResult opened = co_await conn_.query(opening); !opened.ok()) {
+        if (!opened.failure->stopped && !opened.failure->connection_lost) {
+          log::failure(ExitCode::kMigrationFailed, fmt::format("migration {} could not open its transaction: {}",
+                                                               file_.filename, failure_text(*opened.failure)));
+        }
+        co_return co_await abandon(*opened.failure, 0);
+      }
+    }
+    std::optional<BlockerWatch> watch;
+    if (lock_timeout) watch.emplace(conn_, options_.lock_timeout / 2);
+    for (std::size_t index = 0; index < statements_.size(); ++index) {
+      QueryResult result = co_await conn_.query(statements_[index].text);
+      if (watch) watch->progress();
+      if (result.ok()) continue;
+      if (lock_timeout && result.failure->sqlstate == "55P03") {
+        Run timed_out = co_await abandon(*result.failure, index + 1);
+        timed_out.lock_timed_out = timed_out.result.status == ApplyStatus::kFailed;
+        timed_out.result.statement = index + 1;
+        timed_out.blockers = watch->seen();
+        co_return timed_out;
+      }
+      co_return co_await statement_failed(*result.failure, index);
+    }
+    co_return std::nullopt;
   }
 
   // Through a pooler: the transaction's opening on its own, to learn which server process runs it
@@ -210,6 +268,7 @@ class FileRun {
     }
     if (conn_.in_transaction()) co_await conn_.query("ROLLBACK");
     run.result.status = ApplyStatus::kFailed;
+    run.result.reason = failure_text(failure);
     co_return run;
   }
 
@@ -284,15 +343,29 @@ class FileRun {
   PgConn& conn_;
   const MigrationFile& file_;
   const std::vector<SqlStatement>& statements_;
-  const HistoryTable& history_;
+  const ToolHistory& history_;
   const ApplyOptions& options_;
   std::chrono::steady_clock::time_point started_;
 };
 
 }  // namespace
 
+namespace {
+
+// After a file that failed, what its tool records of that (Prisma's logs, Flyway's failed row), in a
+// transaction of pginit's own; best effort: the failure itself is what the caller reports.
+Task<void> record_failure(PgConn& conn, const ToolHistory& history, const MigrationFile& file, const std::string& why) {
+  const std::string failure = history.failure_sql(file, why);
+  if (failure.empty() || !conn.connected()) co_return;
+  const std::string sql = bookkeeping_transaction(failure, conn.server_version(), Duration{0});
+  if (QueryResult recorded = co_await conn.query(sql); !recorded.ok())
+    log::warn("could not record the failure in the history table", {{"reason", recorded.failure->message}});
+}
+
+}  // namespace
+
 Task<ApplyResult> apply_migration(PgConn& conn, const MigrationFile& file, const std::vector<SqlStatement>& statements,
-                                  const HistoryTable& history, const ApplyOptions& options) {
+                                  const ToolHistory& history, const ApplyOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   log::info(fmt::format("applying migration {}", file.filename), {{"version", file.version},
                                                                   {"statements", statements.size()},
@@ -302,6 +375,8 @@ Task<ApplyResult> apply_migration(PgConn& conn, const MigrationFile& file, const
   FileRun file_run(conn, file, statements, history, options, started);
   for (int retry = 1;; ++retry) {
     Run run = co_await file_run.run();
+    if (run.result.status == ApplyStatus::kFailed && !run.lock_timed_out)
+      co_await record_failure(conn, history, file, run.result.reason);
     if (!run.lock_timed_out) co_return run.result;
     const std::string blockers = describe_blockers(run.blockers);
     if (retry > options.lock_retries) {

@@ -7,9 +7,9 @@
 
 #include "async.h"
 #include "backoff.h"
-#include "migrations/history/history.h"
 #include "migrations/formats/plan.h"
 #include "migrations/formats/sql_split.h"
+#include "migrations/history/tool_history.h"
 #include "pg_conn.h"
 
 namespace pginit {
@@ -35,7 +35,7 @@ struct ApplyOptions {
 struct ApplyResult {
   ApplyStatus status = ApplyStatus::kApplied;
   std::size_t statement = 0;  ///< for kConnectionLost: the 1-based statement in flight (0: before the first)
-  std::string reason;         ///< for kConnectionLost: what the connection said
+  std::string reason;         ///< for kConnectionLost: what the connection said; for kFailed: the error
 };
 
 /// Applies `file`, already split into `statements` (views into file.content): inside one
@@ -53,6 +53,6 @@ struct ApplyResult {
 /// pooler a transaction whose fence finds the lease gone is rolled back (kLeaseLost); every failure
 /// that ends the file is logged on one line, whatever the step.
 Task<ApplyResult> apply_migration(PgConn& conn, const MigrationFile& file, const std::vector<SqlStatement>& statements,
-                                  const HistoryTable& history, const ApplyOptions& options);
+                                  const ToolHistory& history, const ApplyOptions& options);
 
 }  // namespace pginit

@@ -4,8 +4,8 @@
 
 #include "dsn.h"
 #include "log.h"
-#include "migrations/run/bookkeeping.h"
 #include "migrations/history/history.h"
+#include "migrations/run/bookkeeping.h"
 #include "pg_error.h"
 
 namespace pginit {

@@ -32,12 +32,10 @@ void print_status(const MigrationPlan& plan, const std::vector<MigrationFile>& f
                            short_checksum(file.checksum));
       }
     }
-    std::printf("%-8s  %-20lld  %s%s\n", status.c_str(), static_cast<long long>(file.version), file.filename.c_str(),
-                note.c_str());
+    std::printf("%-8s  %-20s  %s%s\n", status.c_str(), file.id.c_str(), file.filename.c_str(), note.c_str());
   }
   for (const AppliedMigration& missing : plan.missing) {
-    std::printf("%-8s  %-20lld  %s  (applied, no file)\n", "missing", static_cast<long long>(missing.version),
-                missing.name.c_str());
+    std::printf("%-8s  %-20s  %s  (applied, no file)\n", "missing", missing.id.c_str(), missing.name.c_str());
   }
   std::fflush(stdout);
 }
