@@ -150,8 +150,8 @@ class MigrationRun {
 
     int code = 0;
     while (true) {
-      if (code = co_await lock(); code != 0) break;
-      code = co_await migrate_under_lock();
+      code = co_await lock();
+      if (code == 0) code = co_await migrate_under_lock();
       if (code != kLeaseBusy) break;
       // Wait connected, without the lock: the next look costs no login.
       const QueryParams key{std::to_string(lock_key_)};
