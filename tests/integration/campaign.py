@@ -72,6 +72,7 @@ class RoundPlan:
     server_version: str = "15"
     pgbouncer_version: str = "1.18"
     settings: tuple = ()  # (setting, value, "role" | "database"): put there before the replicas start
+    format: str = "pginit"  # the tool the round's migrations were written for (issue 26)
 
 
 # Rounds that once went wrong, replayed by every scripts/test as they were planned then (what was drawn
@@ -80,10 +81,10 @@ REGRESSION_ROUNDS = (
     # PgBouncer, transaction pooling, dropped packets: a file's transaction stranded on the server while
     # PgBouncer believed its client alive blocked every later deploy.
     (61207, 39, {"pool_mode": "transaction", "pool_size": 4, "server_version": "15", "pgbouncer_version": "1.18",
-                 "settings": ()}),
+                 "settings": (), "format": "pginit"}),
     # Patroni: the round's database, created just before a failover, was lost with the old leader and
     # the harness crashed.
-    (61206, 2, {"settings": ()}),
+    (61206, 2, {"settings": (), "format": "pginit"}),
 )
 
 
@@ -113,30 +114,69 @@ def plan_round(seed, number, topologies, pinned=None):
             settings.append((name, CAMPAIGN_SETTINGS[name][0], variant.choice(("role", "database"))))
     plan = dataclasses.replace(plan, server_version=version, pgbouncer_version=variant.choice(PGBOUNCER_VERSIONS),
                                settings=tuple(settings) if topology != "patroni" else ())
+    plan = dataclasses.replace(plan, format=variant.choice(FORMATS))
     return dataclasses.replace(plan, **(pinned or {}))
 
 
+LOGS = "CREATE TABLE applied_log (version int);\nCREATE TABLE notx_log (version int, others int);\n"
+
+
+def transactional_sql(version):
+    return f"CREATE TABLE t{version} (id int);\nINSERT INTO applied_log VALUES ({version});\nSELECT pg_sleep(0.03);\n"
+
+
+def no_transaction_sql(version, with_index=True):
+    """Statements that may run again after an interruption (written to be idempotent), but never beside
+    another replica's: `others` counts sessions running this kind of statement beside this one."""
+    sql = textwrap.dedent(f"""\
+        CREATE TABLE IF NOT EXISTS t{version} (id int);
+        SELECT pg_sleep(0.05) AS pginit_notx_marker;
+        INSERT INTO notx_log SELECT {version}, count(*) FROM pg_stat_activity
+          WHERE query LIKE '%pginit_notx_marker%' AND pid <> pg_backend_pid() AND state = 'active';
+        """)
+    return sql + (f"CREATE INDEX CONCURRENTLY IF NOT EXISTS t{version}_id ON t{version} (id);\n" if with_index else "")
+
+
 def migration_files(plan):
-    files = {"0001_logs.sql": "CREATE TABLE applied_log (version int);\n"
-                              "CREATE TABLE notx_log (version int, others int);\n"}
-    for version, kind in plan.files[1:]:
-        if kind == "tx":
-            files[f"{version:04d}_t{version}.sql"] = (f"CREATE TABLE t{version} (id int);\n"
-                                                      f"INSERT INTO applied_log VALUES ({version});\n"
-                                                      "SELECT pg_sleep(0.03);\n")
+    """{path: content} of the round's migrations in its format. golang-migrate and Prisma send a file as one
+    query, where CREATE INDEX CONCURRENTLY cannot stand beside other statements, and their own protocol for
+    a file that cannot run in a transaction leaves a state for a person to repair after an interrupted run:
+    their rounds' no-transaction files are the same statements without the index, in a transaction."""
+    files = {}
+    for version, kind in plan.files:
+        sql = LOGS if version == 1 else transactional_sql(version) if kind == "tx" else None
+        notx = sql is None
+        if plan.format == "pginit":
+            files[f"{version:04d}_{'n' if notx else 't'}{version}.sql"] = (
+                "-- pginit:no-transaction\n" + no_transaction_sql(version) if notx else sql)
+        elif plan.format == "golang-migrate":
+            files[f"{version:04d}_t{version}.up.sql"] = no_transaction_sql(version, False) if notx else sql
+            files[f"{version:04d}_t{version}.down.sql"] = f"DROP TABLE IF EXISTS t{version};\n"
+        elif plan.format == "goose":
+            files[f"{version:05d}_t{version}.sql"] = ("-- +goose NO TRANSACTION\n" if notx else "") + "-- +goose Up\n" + (
+                no_transaction_sql(version) if notx else sql) + f"-- +goose Down\nDROP TABLE t{version};\n"
+        elif plan.format == "dbmate":
+            files[f"{version:04d}_t{version}.sql"] = (
+                f"-- migrate:up{' transaction:false' if notx else ''}\n" +
+                (no_transaction_sql(version, False) if notx else sql) + f"-- migrate:down\nDROP TABLE t{version};\n")
+        elif plan.format == "flyway":
+            files[f"V{version}__t{version}.sql"] = no_transaction_sql(version) if notx else sql
         else:
-            # Statements may run again after an interruption (written to be idempotent), but two
-            # replicas must never run them at the same time: `others` counts sessions running this
-            # file's kind of statement beside this one.
-            files[f"{version:04d}_n{version}.sql"] = textwrap.dedent(f"""\
-                -- pginit:no-transaction
-                CREATE TABLE IF NOT EXISTS t{version} (id int);
-                SELECT pg_sleep(0.05) AS pginit_notx_marker;
-                INSERT INTO notx_log SELECT {version}, count(*) FROM pg_stat_activity
-                  WHERE query LIKE '%pginit_notx_marker%' AND pid <> pg_backend_pid() AND state = 'active';
-                CREATE INDEX CONCURRENTLY IF NOT EXISTS t{version}_id ON t{version} (id);
-                """)
+            files[f"{version:04d}_t{version}/migration.sql"] = no_transaction_sql(version, False) if notx else sql
     return files
+
+
+# Each format's history table, as the versions its tool counts applied (golang-migrate: every file up to
+# the one version it keeps).
+APPLIED_VERSIONS = {
+    "pginit": "SELECT version FROM pginit_migrations",
+    "golang-migrate": "SELECT v FROM schema_migrations, generate_series(1, version::int) AS v WHERE NOT dirty",
+    "goose": "SELECT version_id FROM goose_db_version WHERE version_id > 0 AND is_applied",
+    "dbmate": "SELECT version::int FROM schema_migrations",
+    "flyway": "SELECT version::int FROM flyway_schema_history WHERE success AND version IS NOT NULL",
+    "prisma": "SELECT split_part(migration_name, '_', 1)::int FROM _prisma_migrations WHERE finished_at IS NOT NULL",
+}
+FORMATS = tuple(APPLIED_VERSIONS)
 
 
 RECORDER = textwrap.dedent("""\
@@ -409,7 +449,7 @@ def describe(plan):
         topology += f", PgBouncer {plan.pgbouncer_version} {plan.pool_mode} pooling, pool of {plan.pool_size}"
     settings = "".join(f", {name} = {value} on the {place}" for name, value, place in plan.settings)
     return (f"seed {plan.seed} round {plan.number} [{topology}{settings}, {plan.replicas} replicas, {len(plan.files)} "
-            f"files, faults {[k for _, k, _ in plan.faults]}]")
+            f"{plan.format} files, faults {[k for _, k, _ in plan.faults]}]")
 
 
 class Campaign:
@@ -484,6 +524,7 @@ class Campaign:
         os.makedirs(os.path.join(directory, "m"))
         os.makedirs(os.path.join(directory, "app", "migrations"))
         for name, sql in migration_files(plan).items():
+            os.makedirs(os.path.dirname(os.path.join(directory, "m", name)), exist_ok=True)
             with open(os.path.join(directory, "m", name), "w") as f:
                 f.write(sql)
         with open(os.path.join(directory, "app", "migrations", "0001_initial.py"), "w") as f:
@@ -525,7 +566,8 @@ class Campaign:
         return exit_codes, violations
 
     def start_replica(self, where, args, directory):
-        return subprocess.Popen(list(where.prefix) + [PGINIT] + args, env=clean_env(), cwd=directory,
+        # FLYWAY_MIXED: Flyway rounds' no-transaction files hold a CREATE TABLE beside their concurrent index.
+        return subprocess.Popen(list(where.prefix) + [PGINIT] + args, env=clean_env({"FLYWAY_MIXED": "true"}), cwd=directory,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     @staticmethod
@@ -566,7 +608,7 @@ class Campaign:
         applied = collections.Counter(int(v) for v in where.psql("SELECT version FROM applied_log", db).split())
         notx_rows = [tuple(map(int, row.split("|"))) for row in
                      where.psql("SELECT version, others FROM notx_log", db).splitlines()]
-        history = [int(v) for v in where.psql("SELECT version FROM pginit_migrations", db).split()]
+        history = [int(v) for v in where.psql(APPLIED_VERSIONS[plan.format], db).split()]
         tables = set(where.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", db).split())
         lines = []
         with contextlib.suppress(FileNotFoundError), open(recorded) as f:

@@ -7,7 +7,7 @@ import os
 import random
 import sys
 
-from campaign import (CAMPAIGN_SETTINGS, FAULTS, REGRESSION_ROUNDS, RoundPlan, campaign, describe, every_failure_says_why,
+from campaign import (CAMPAIGN_SETTINGS, FAULTS, FORMATS, REGRESSION_ROUNDS, RoundPlan, campaign, describe, every_failure_says_why,
                       exactly_once_after_a_clean_run, exit_codes_documented, history_matches_schema, migrate_commands_one_at_a_time,
                       no_transaction_files_one_replica_at_a_time, plan_round, transactional_files_at_most_once)
 
@@ -53,11 +53,12 @@ def test_what_was_added_to_a_plan_later_leaves_the_earlier_seeds_rounds_as_they_
     assert plan.pool_mode in ("transaction", "session") and 1 <= plan.pool_size <= 4
     pinned = plan_round(61207, 39, tuple(FAULTS), REGRESSION_ROUNDS[0][2])
     assert pinned == dataclasses.replace(plan, pool_mode="transaction", pool_size=4, server_version="15",
-                                         pgbouncer_version="1.18", settings=())
+                                         pgbouncer_version="1.18", settings=(), format="pginit")
 
 
 def test_rounds_draw_servers_and_settings_each_has():
     plans = [plan_round(SEED, number, tuple(FAULTS)) for number in range(1, 400)]
+    assert {plan.format for plan in plans} == set(FORMATS)
     assert {plan.server_version for plan in plans if plan.topology != "patroni"} == {"13", "15", "17", "18"}
     assert {plan.server_version for plan in plans if plan.topology == "patroni"} == {"15"}
     assert {name for plan in plans for name, _, _ in plan.settings} == set(CAMPAIGN_SETTINGS)

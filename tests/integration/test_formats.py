@@ -341,9 +341,10 @@ HERD = {
 }
 
 
-@pytest.mark.parametrize("topology", ["direct", "pgbouncer"])
+@pytest.mark.parametrize("topology", ["direct", "transaction", "session"])
 @pytest.mark.parametrize("tool", sorted(HERD) + ["prisma"])
 def test_each_file_once_across_a_herd_of_every_format(server, tmp_path, tool, topology):
+    """Directly, and through PgBouncer in transaction and in session pooling (a pool of 2 for 4 replicas)."""
     db = server.new_database()
     server.psql(f"GRANT ALL ON DATABASE {db} TO app; ALTER DATABASE {db} OWNER TO app")
     if tool == "prisma":
@@ -362,31 +363,82 @@ def test_each_file_once_across_a_herd_of_every_format(server, tmp_path, tool, to
     if topology == "direct":
         results = herd(server.dsn(db=db))
     else:
-        with running_pgbouncer(server, {db: (db, "transaction")}, pool_size=2) as bouncer:
+        with running_pgbouncer(server, {db: (db, topology)}, pool_size=2) as bouncer:
             results = herd(bouncer.dsn(db))
     assert [r.returncode for r in results] == [0] * 4, [r.stderr[-800:] for r in results if r.returncode]
     assert server.psql("SELECT count(*), count(DISTINCT version) FROM applied_log", db=db) == "6|6"
     assert sum("applying migration" in r.stderr for r in results) == 1
 
 
-def test_the_tools_own_lock_makes_pginit_wait_as_for_another_replica(server, tmp_path):
-    """A `prisma migrate deploy` runs beside: it holds pg_advisory_lock(72707369); pginit waits for it."""
+def golang_migrate_key(schema, table, database):
+    return (zlib.crc32(f"{schema}\0{table}\0{database}".encode()) * 1486364155) % (1 << 32)
+
+
+# Each tool: a one-file directory of its format, its history table, and the lock key it takes for it
+# (computed here from the tool's formula, not by pginit), as README's "Coming from" table says.
+TOOLS = {
+    "golang-migrate": ({"1_a.up.sql": "CREATE TABLE a (x int);\n"}, "schema_migrations",
+                       lambda db: golang_migrate_key("public", "schema_migrations", f"/{db}")),
+    "goose": ({"1_a.sql": "-- +goose Up\nCREATE TABLE a (x int);\n"}, "goose_db_version", lambda db: 4097083626),
+    "dbmate": ({"1_a.sql": "-- migrate:up\nCREATE TABLE a (x int);\n-- migrate:down\n"}, "schema_migrations", None),
+    "flyway": ({"V1__a.sql": "CREATE TABLE a (x int);\n"}, "flyway_schema_history",
+               lambda db: 0x466C79776179 + java_hash('"public"."flyway_schema_history"')),
+    "prisma": ({"1_a/migration.sql": "CREATE TABLE a (x int);\n"}, "_prisma_migrations", lambda db: 72707369),
+}
+
+
+def java_hash(text):
+    value = 0
+    for c in text:
+        value = (value * 31 + ord(c)) & 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def tool_directory(root, files):
+    for path, text in files.items():
+        in_subdirectory(root / os.path.dirname(path) if os.path.dirname(path) else root, {os.path.basename(path): text})
+    return root
+
+
+@pytest.mark.parametrize("tool", [t for t, (_, _, key) in TOOLS.items() if key])
+def test_the_tools_own_lock_makes_pginit_wait_as_for_another_replica(server, tmp_path, tool):
+    """The tool itself runs beside (it holds its own advisory lock, e.g. `prisma migrate deploy`'s
+    pg_advisory_lock(72707369)): pginit waits for it, and migrates once it is free."""
+    files, table, key_of = TOOLS[tool]
     db = server.new_database()
-    in_subdirectory(tmp_path / "m" / "1_init", {"migration.sql": "CREATE TABLE a (x int);\n"})
+    key = key_of(db)
+    migrations = tool_directory(tmp_path / "m", files)
     holder = subprocess.Popen([f"{PG_BIN}/psql", "-X", "-q", "-At", owner_dsn(server, db)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
-        holder.stdin.write("SELECT pg_advisory_lock(72707369);\n")
+        holder.stdin.write(f"SELECT pg_advisory_lock({key});\n")
         holder.stdin.flush()
-        wait_until(lambda: server.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369")
-                   == "1")
-        timed_out = run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(tmp_path / "m"),
-                                "--migrate-timeout", "3s"])
+        classid, objid = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+        wait_until(lambda: server.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                       f"AND classid = {classid} AND objid = {objid}") == "1")
+        timed_out = run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(migrations), "--migrate-timeout", "3s"])
         assert timed_out.returncode == 69, timed_out.stderr
-        assert "prisma's own lock (key 72707369), which another session holds" in timed_out.stderr
+        assert f"{tool}'s own lock (key {key}), which another session holds" in timed_out.stderr
     finally:
-        holder.communicate("SELECT pg_advisory_unlock(72707369);\n", timeout=10)
-    assert run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(tmp_path / "m")]).returncode == 0
+        holder.communicate(f"SELECT pg_advisory_unlock({key});\n", timeout=10)
+    assert run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(migrations)]).returncode == 0
+    assert server.psql(f"SELECT to_regclass('{table}') IS NOT NULL", db=db) == "t"
+
+
+def test_readmes_coming_from_table_says_what_these_tests_show():
+    """README's "Coming from" rows name each tool's history table and lock key as the tests above use them."""
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    table = readme.split("<!-- formats:begin -->")[1].split("<!-- formats:end -->")[0]
+    rows_by_tool = {line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| ")}
+    for tool, (_, history_table, key_of) in TOOLS.items():
+        row = rows_by_tool[tool]
+        assert f"`{history_table}`" in row, tool
+        if tool == "golang-migrate":
+            assert "crc32" in row and "1486364155" in row
+        elif key_of:
+            assert str(key_of("db")) in row, tool
+        else:
+            assert "none" in row, tool
 
 
 # --- the real directories -------------------------------------------------------------------------------------
