@@ -2,7 +2,7 @@
 """Runs the benchmarks (all, or those named), prints their tables and, for a full run of all of them,
 writes bench/results.md and README's Benchmarks section from it.
   bench.py --readme-only rewrites README's summary from bench/results.md.
-  bench.py [--quick] [wait_lag check start exec signals idle sizes architectures many_files replicas fingerprint gitlab pooler herd]"""
+  bench.py [--quick] [wait_lag check start exec signals idle sizes architectures many_files replicas fingerprint gitlab pooler herd login_cpu]"""
 import datetime
 import os
 import platform
@@ -43,6 +43,7 @@ def benchmarks(server, directory, plot):
         "gitlab": lambda: migrations.gitlab_schema(server, directory),
         "pooler": lambda: pooler.run(server, directory),
         "herd": lambda: herd.run(directory),
+        "login_cpu": lambda: startup.login_cpu(server),
     }
 
 

@@ -28,6 +28,14 @@ def pginit_builds():
     return [(label, path) for label, path in builds if os.path.exists(path)]
 
 
+def unpatched_build():
+    """("before issue 28: ...", path) for the static build whose libpq computes SCRAM as Debian's source does
+    (PGINIT_LIBPQ_PATCHES=none scripts/build-static, which bench/run makes): the figures that log in
+    show it beside today's. Its label does not start with "pginit": no goal is checked for it."""
+    path = os.path.join(ROOT, "build-static-unpatched", "pginit")
+    return [("before issue 28: pginit (static, libpq's own SCRAM)", path)] if os.path.exists(path) else []
+
+
 def trials(full, quick=2):
     return quick if QUICK else full
 

@@ -154,7 +154,8 @@ SPARE = 5  # the margin of the --spare-connections rows: slots the waiters leave
 def run(directory):
     pginit = common.pginit_builds()[0][1]
     before = common.earlier_build("PGINIT_BEFORE_19")
-    builds = [("pginit", pginit)] + ([("pginit before issue 19", before)] if before else [])
+    builds = [("pginit", pginit)] + ([("pginit before issue 19", before)] if before else []) + [
+        ("before issue 28: pginit, libpq's own SCRAM", path) for _, path in common.unpatched_build()]
     herds = (5, 20) if common.QUICK else (30, 300)
     migrations = os.path.join(directory, "herd", "m")
     everything = write_files(migrations)

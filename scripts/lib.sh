@@ -158,29 +158,57 @@ build_openssl() {
 }
 
 # libpq for ARCH and the two support libraries it needs, without GSSAPI, LDAP, readline, ICU and zlib,
-# against the OpenSSL in PREFIX. The configured tree stays in PREFIX/pgbuild (the psql scanner is built
-# there). --build is given even for the host: with binfmt_misc, configure could run a foreign test
-# program and decide that it is not cross-compiling.
+# against the OpenSSL in PREFIX, with the project's patches (scripts/patches/libpq-*.patch: each says
+# why) applied to copies of the files they change in the build tree, where make finds them before the
+# pristine source's. The configured tree stays in PREFIX/pgbuild (the psql scanner is built there).
+# --build is given even for the host: with binfmt_misc, configure could run a foreign test program and
+# decide that it is not cross-compiling. PREFIX/lib/libscram_pristine.a is the pristine SCRAM code under
+# other names (pristine_scram_*), for the unit test that compares the patched code with it.
 build_libpq() {
-  local source=$1 prefix=$2 arch=$3 build="$2/pgbuild"
+  local source=$1 prefix=$2 arch=$3 build="$2/pgbuild" patches patch file triplet renamed=() name
+  triplet="$(gnu_triplet "$arch")"
   mkdir -p "$build" "$prefix/lib" "$prefix/include"
-  (cd "$build" && "$source/configure" --host="$(gnu_triplet "$arch")" --build="$(gnu_triplet "$(host_architecture)")" \
+  (cd "$build" && "$source/configure" --host="$triplet" --build="$(gnu_triplet "$(host_architecture)")" \
       --without-gssapi --without-ldap --without-readline --without-icu \
       --without-zlib --with-openssl CFLAGS="$STATIC_CFLAGS" \
-      CPPFLAGS="-I$prefix/include" LDFLAGS="-L$prefix/lib" LIBS="-lpthread" >"$prefix/configure.log" 2>&1 &&
-    make -s -j"$(nproc)" -C src/port >/dev/null && make -s -j"$(nproc)" -C src/common >/dev/null &&
+      CPPFLAGS="-I$prefix/include" LDFLAGS="-L$prefix/lib" LIBS="-lpthread" >"$prefix/configure.log" 2>&1)
+  mapfile -t patches < <(libpq_patches)
+  for patch in "${patches[@]}"; do
+    file="$(sed -n 's|^+++ b/||p' "$patch")"
+    cp --remove-destination "$source/$file" "$build/$file"  # configure links the Makefiles to the source's
+    patch --quiet --forward "$build/$file" "$patch"
+  done
+  (cd "$build" && make -s -j"$(nproc)" -C src/port >/dev/null && make -s -j"$(nproc)" -C src/common >/dev/null &&
     make -s -j"$(nproc)" -C src/interfaces/libpq >/dev/null)
+  if ((${#patches[@]})); then
+    "$triplet-nm" "$build/src/common/scram-common_shlib.o" | grep -q SHA256_Final &&
+      ! "$triplet-nm" "$build/src/common/libpgcommon_shlib.a" | grep -q ' U EVP_' ||
+      { say "the static libpq's SCRAM still goes through OpenSSL's EVP: were scripts/patches applied?"; return 1; }
+  fi
+  for name in scram_SaltedPassword scram_H scram_ClientKey scram_ServerKey scram_build_secret; do
+    renamed+=("-D$name=pristine_$name")
+  done
+  "$triplet-gcc" $STATIC_CFLAGS -DFRONTEND -I"$build/src/include" -I"$source/src/include" -I"$prefix/include" \
+    "${renamed[@]}" -c "$source/src/common/scram-common.c" -o "$build/scram-common-pristine.o"
+  rm -f "$prefix/lib/libscram_pristine.a"
+  "$triplet-ar" rcs "$prefix/lib/libscram_pristine.a" "$build/scram-common-pristine.o"
   cp "$build"/src/interfaces/libpq/libpq.a "$build"/src/common/libpgcommon_shlib.a \
      "$build"/src/port/libpgport_shlib.a "$prefix/lib/"
   cp "$source"/src/interfaces/libpq/libpq-fe.h "$source"/src/interfaces/libpq/libpq-events.h \
      "$source"/src/include/postgres_ext.h "$build"/src/include/pg_config_ext.h "$prefix/include/"
 }
 
+# The patches build_libpq applies: all of scripts/patches/libpq-*.patch, or none with
+# PGINIT_LIBPQ_PATCHES=none (libpq as Debian's source has it: the benchmarks' "before issue 28").
+libpq_patches() {
+  [[ ${PGINIT_LIBPQ_PATCHES:-all} == none ]] || printf '%s\n' "$PGINIT_ROOT"/scripts/patches/libpq-*.patch
+}
+
 # Downloads and unpacks the sources of the static libpq and OpenSSL (once: cached), and prints
 # their two directories, libpq's first: the libpq version is the installed libpq-dev's (or
 # PGINIT_LIBPQ_VERSION), OpenSSL is bookworm's.
 static_sources() {
-  ensure_packages dpkg-dev perl make gcc
+  ensure_packages dpkg-dev perl make gcc patch
   [[ -n ${PGINIT_LIBPQ_VERSION:-} ]] || ensure_packages libpq-dev
   local libpq_version openssl_versions lock
   # Builds for several architectures may run at once (scripts/test): one at a time touches apt's
@@ -197,21 +225,32 @@ static_sources() {
 }
 
 # Prints the prefix holding a static libpq + OpenSSL for ARCH (default: this machine's) in lib/ and
-# include/, building it once from static_sources; the key also covers the recipe. Every architecture
-# builds from the same sources.
+# include/, building each once from static_sources; each key also covers its recipe (and libpq's, the
+# patches). OpenSSL is cached on its own and copied in, so that a new patch rebuilds libpq alone. Every
+# architecture builds from the same sources.
 static_dependencies() {
   local arch=${1:-$(host_architecture)}
   ensure_cross_compiler "$arch"
-  local sources pg_source ssl_source key prefix
+  local sources pg_source ssl_source ssl_key ssl_prefix key prefix patches
   sources="$(static_sources)"
+  mapfile -t patches < <(libpq_patches)
   pg_source=${sources%%$'\n'*} ssl_source=${sources#*$'\n'}
-  key="$(printf '%s\n' "$STATIC_CFLAGS" "$(declare -f build_openssl build_libpq)" | sha256sum | cut -c1-8)"
-  key="libpq-${pg_source##*-}_openssl-${ssl_source##*-}_${arch}_$key"
+  ssl_key="$(printf '%s\n' "$STATIC_CFLAGS" "$(declare -f build_openssl)" | sha256sum | cut -c1-8)"
+  ssl_prefix="$PGINIT_CACHE/static/openssl-${ssl_source##*-}_${arch}_$ssl_key"
+  key="$(printf '%s\n' "$ssl_key" "$(declare -f build_libpq)" | cat - "${patches[@]}" | sha256sum | cut -c1-8)"
+  key="libpq-${pg_source##*-}${PGINIT_LIBPQ_PATCHES:+-$PGINIT_LIBPQ_PATCHES}_openssl-${ssl_source##*-}_${arch}_$key"
   prefix="$PGINIT_CACHE/static/$key"
   if [[ ! -f $prefix/.complete ]]; then
-    say "building OpenSSL ${ssl_source##*-} and libpq ${pg_source##*-} for $arch from Debian's sources (once; cached in $prefix)"
+    if [[ ! -f $ssl_prefix/.complete ]]; then
+      say "building OpenSSL ${ssl_source##*-} for $arch from Debian's sources (once; cached in $ssl_prefix)"
+      rm -rf "$ssl_prefix"
+      build_openssl "$ssl_source" "$ssl_prefix" "$arch"
+      touch "$ssl_prefix/.complete"
+    fi
+    say "building libpq ${pg_source##*-} for $arch from Debian's sources (once; cached in $prefix)"
     rm -rf "$prefix"
-    build_openssl "$ssl_source" "$prefix" "$arch"
+    mkdir -p "$prefix"
+    cp -a "$ssl_prefix/lib" "$ssl_prefix/include" "$prefix/"
     build_libpq "$pg_source" "$prefix" "$arch"
     touch "$prefix/.complete"
   fi

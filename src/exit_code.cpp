@@ -18,13 +18,15 @@ constexpr ExitCodeMeaning kMeanings[] = {
      "was not had within --migrate-timeout; the connection was lost 10 times during migrations; a pooler gave the "
      "migrations no second server connection within --connect-timeout, three times in a row"},
     {"70", "internal error (a bug: please report it)"},
-    {"77", "authentication or permission failure (28P01, 28000, 42501): never retried"},
+    {"77",
+     "authentication or permission failure (28P01, 28000, 42501), a SCRAM exchange that failed (the server's "
+     "signature wrong, no mechanism libpq has): never retried"},
     {"78",
      "configuration error: malformed DSN, unreadable *_FILE, database does not exist (3D000, or a pooler's \"no such "
      "database\"), bad --ready-sql, bad migrations directory, a migration that cannot run through a pooler (session "
      "state), no user name (none in the DSN/PGUSER/DB_USER and no /etc/passwd entry, as in a scratch image), TLS "
-     "certificate not trusted or not for this host, SSL required but not offered, an unknown --user or group, --user "
-     "while not root"},
+     "certificate not trusted or not for this host, SSL required but not offered, channel binding required but not "
+     "possible, a libpq option's unknown value, an unknown --user or group, --user while not root"},
     {"126 / 127", "COMMAND (or --migrate-cmd) not executable / not found"},
     {"128+N",
      "stopped by signal N before the app started (SIGTERM -> 143, SIGINT -> 130); once the app runs, its own 128+N "

@@ -29,6 +29,18 @@ const std::array kMessagePatterns{
     Pattern{"password is required", fatal(ExitCode::kAuth, "a password is required")},
     Pattern{"no pg_hba.conf entry", fatal(ExitCode::kAuth, "no pg_hba.conf entry allows this connection")},
     Pattern{"authentication failed", fatal(ExitCode::kAuth, "authentication failed")},
+    // Before the SCRAM patterns: libpq's channel binding messages name SCRAM and authentication too.
+    Pattern{"channel binding", fatal(ExitCode::kConfig, ""),
+            "channel_binding=require needs TLS (sslmode=require or stronger) and a server that logs in by SCRAM"},
+    // A SCRAM exchange that cannot succeed by trying again: the server did not prove that it knows
+    // the password, or offered nothing libpq can log in with.
+    Pattern{"incorrect server signature", fatal(ExitCode::kAuth, ""),
+            "the server did not prove that it knows the password: is it the server you meant?"},
+    Pattern{"over a non-ssl connection", fatal(ExitCode::kAuth, "")},
+    Pattern{"scram", fatal(ExitCode::kAuth, "")},
+    Pattern{"sasl authentication mechanisms", fatal(ExitCode::kAuth, "")},
+    Pattern{"authentication not supported", fatal(ExitCode::kAuth, "")},
+    Pattern{"authentication method", fatal(ExitCode::kAuth, "")},
     Pattern{"permission denied", fatal(ExitCode::kAuth, "permission denied")},
     Pattern{"must be superuser", fatal(ExitCode::kAuth, "permission denied")},
     Pattern{"does not have connect privilege", fatal(ExitCode::kAuth, "permission denied")},
@@ -45,6 +57,8 @@ const std::array kMessagePatterns{
     Pattern{"does not match host name", fatal(ExitCode::kConfig, "certificate host name mismatch"),
             "connect by a name the certificate lists, or use sslmode=verify-ca"},
     Pattern{"root certificate file", fatal(ExitCode::kConfig, "root certificate file problem")},
+    // libpq's "invalid channel_binding value: "x"" and the like, for every option with a fixed set of values.
+    Pattern{" value: \"", fatal(ExitCode::kConfig, "")},
     Pattern{"invalid connection option", fatal(ExitCode::kConfig, "invalid connection option")},
     Pattern{"invalid uri", fatal(ExitCode::kConfig, "invalid connection URI")},
     Pattern{"missing \"=\"", fatal(ExitCode::kConfig, "malformed connection string")},

@@ -15,9 +15,10 @@ def make_ca(directory, name):
     return os.path.join(directory, f"{name}.pem")
 
 
-def make_server_certificate(directory, ca_pem, dns_name, owner="postgres"):
+def make_server_certificate(directory, ca_pem, dns_name, owner="postgres", owner_ids=None):
     """server.crt and server.key in DIRECTORY, signed by the CA at CA_PEM (its key beside it) for
-    DNS_NAME, readable only by OWNER (the server checks)."""
+    DNS_NAME, readable only by OWNER (the server checks), or by the uid and gid OWNER_IDS (a server in a
+    root has its own)."""
     ca_key = ca_pem[:-len(".pem")] + ".key"
     _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key",
              "-out", "server.csr", "-subj", f"/CN={dns_name}", cwd=directory)
@@ -25,8 +26,10 @@ def make_server_certificate(directory, ca_pem, dns_name, owner="postgres"):
         ext.write(f"subjectAltName=DNS:{dns_name}\n")
     _openssl("x509", "-req", "-in", "server.csr", "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial",
              "-days", "2", "-extfile", "san.ext", "-out", "server.crt", cwd=directory)
-    user = pwd.getpwnam(owner)
+    if owner_ids is None:
+        user = pwd.getpwnam(owner)
+        owner_ids = (user.pw_uid, user.pw_gid)
     for name in ("server.crt", "server.key"):
-        os.chown(os.path.join(directory, name), user.pw_uid, user.pw_gid)
+        os.chown(os.path.join(directory, name), *owner_ids)
     os.chmod(os.path.join(directory, "server.key"), 0o600)
     return os.path.join(directory, "server.crt"), os.path.join(directory, "server.key")

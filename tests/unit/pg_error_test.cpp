@@ -94,6 +94,54 @@ TEST_CASE("pg_error: certificate problems are config errors, never retried") {
   }
 }
 
+TEST_CASE("pg_error: channel binding that cannot happen is a config error, never retried (libpq 15's texts)") {
+  for (const char* message :
+       {"connection to server at \"127.0.0.1\", port 5432 failed: channel binding required, but SSL not in use",
+        "connection to server at \"db\", port 5432 failed: channel binding is required, but server did not offer an "
+        "authentication method that supports channel binding",
+        "connection to server at \"db\", port 5432 failed: channel binding required, but server authenticated client "
+        "without channel binding",
+        "connection to server at \"db\", port 5432 failed: channel binding required but not supported by server's "
+        "authentication request"}) {
+    CAPTURE(message);
+    Verdict verdict = from_message(message);
+    CHECK_FALSE(verdict.transient);
+    CHECK(verdict.exit_code == ExitCode::kConfig);
+    CHECK(verdict.reason.find("needs TLS") != std::string::npos);
+  }
+}
+
+TEST_CASE("pg_error: an option value libpq does not know is a config error naming it") {
+  for (const char* option : {"channel_binding", "target_session_attrs", "gssencmode", "ssl_min_protocol_version"}) {
+    const std::string message = std::string("invalid ") + option + " value: \"bogus\"\n";
+    CAPTURE(message);
+    Verdict verdict = from_message(message.c_str());
+    CHECK_FALSE(verdict.transient);
+    CHECK(verdict.exit_code == ExitCode::kConfig);
+    CHECK(verdict.reason == std::string("invalid ") + option + " value: \"bogus\"");
+  }
+}
+
+TEST_CASE("pg_error: a SCRAM exchange that went wrong is an authentication failure, never retried") {
+  for (const char* message :
+       {"connection to server at \"db\", port 5432 failed: incorrect server signature",
+        "connection to server at \"db\", port 5432 failed: malformed SCRAM message (invalid iteration count)",
+        "connection to server at \"db\", port 5432 failed: invalid SCRAM response (nonce mismatch)",
+        "connection to server at \"db\", port 5432 failed: server offered SCRAM-SHA-256-PLUS authentication over a "
+        "non-SSL connection",
+        "connection to server at \"db\", port 5432 failed: none of the server's SASL authentication mechanisms are "
+        "supported",
+        "connection to server at \"db\", port 5432 failed: GSSAPI authentication not supported",
+        "connection to server at \"db\", port 5432 failed: authentication method 13 not supported"}) {
+    CAPTURE(message);
+    Verdict verdict = from_message(message);
+    CHECK_FALSE(verdict.transient);
+    CHECK(verdict.exit_code == ExitCode::kAuth);
+  }
+  CHECK(from_message("connection to server at \"db\", port 5432 failed: incorrect server signature").reason ==
+        "incorrect server signature; the server did not prove that it knows the password: is it the server you meant?");
+}
+
 TEST_CASE("pg_error: SQLSTATE decides when the server sent one") {
   CHECK(classify_failure("28P01", "x").exit_code == ExitCode::kAuth);
   CHECK(classify_failure("28000", "x").exit_code == ExitCode::kAuth);
