@@ -131,8 +131,9 @@ def superuser_env():
 
 
 def earlier_build(variable):
-    """The path of an earlier pginit build named by the environment VARIABLE (PGINIT_BEFORE for figure 12's,
-    PGINIT_BEFORE_19 for figures 5 and 13), measured beside today's in the same run; None without one."""
+    """The path of an earlier pginit build named by the environment VARIABLE (PGINIT_BEFORE for figure 12's: a
+    commit before issue 25; PGINIT_BEFORE_19 for figures 5 and 13), measured beside today's in the same run;
+    None without one."""
     path = os.environ.get(variable)
     return path if path and os.path.exists(path) else None
 

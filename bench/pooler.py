@@ -1,8 +1,8 @@
 """Figure 12: through PgBouncer (transaction and session pooling, a pool smaller than the herd). A herd of
 replicas applying migrations (files applied twice, exit codes, advisory locks left behind), and the wait while PgBouncer's server is down
 (login attempts a second per replica, and the ready lag once the server returns, against PgBouncer's own
-server_login_retry). pginit's static build and the build of the commit before issue 16 when one is given
-(PGINIT_BEFORE=path) are measured in the same run."""
+server_login_retry). pginit's static build and the build of a commit before issue 25 (the pooled lease) when
+one is given (PGINIT_BEFORE=path) are measured in the same run."""
 import collections
 import os
 import subprocess
@@ -91,7 +91,7 @@ def wait_row(label, pginit, replicas):
 def run(server, directory):
     builds = [common.pginit_builds()[0]]
     if before := common.earlier_build("PGINIT_BEFORE"):
-        builds.append(("pginit before issue 16", before))
+        builds.append(("pginit before issue 25", before))
     replicas, files = common.trials(10, quick=3), common.trials(50, quick=10)
     migrations = os.path.join(directory, "pooler")
     herd_files(migrations, files)
