@@ -423,11 +423,8 @@ def test_waiters_leave_spare_connection_slots_to_running_applications(tmp_path):
     with running_server(extra_conf="max_connections = 10\n") as small:
         db = small.new_database()
         migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
-        holder = psql_session(small, db)
+        holder = lock_holder(small, db, 4343)
         try:
-            holder.stdin.write("SELECT pg_advisory_lock(4343);\nSELECT 'held';\n")
-            assert holder.stdout.readline().strip() == ""
-            assert holder.stdout.readline().strip() == "held"
             waiters = [start_pginit(["--dsn", small.dsn(db=db), "--migrations", str(migrations), "--lock-key", "4343",
                                      "--spare-connections", "5", "--migrate-timeout", "60s", "--log-level", "debug"])
                        for _ in range(4)]
@@ -456,15 +453,21 @@ def psql_session(pg, db):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
 
 
+def lock_holder(pg, db, key):
+    """A psql_session that holds the advisory lock `key` (once this returns); the caller kills it."""
+    holder = psql_session(pg, db)
+    holder.stdin.write(f"SELECT pg_advisory_lock({key});\nSELECT 'held';\n")
+    assert holder.stdout.readline().strip() == ""  # pg_advisory_lock returns void
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
 def test_a_waiting_replica_listens_for_the_release_of_the_lock(pg, fresh_db, tmp_path):
     """Waiters LISTEN on the lock's channel (an idle LISTEN holds no snapshot) and try again when
     notified; pginit's own release notifies."""
     migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
-    holder = psql_session(pg, fresh_db)
+    holder = lock_holder(pg, fresh_db, 4242)
     try:
-        holder.stdin.write("SELECT pg_advisory_lock(4242);\nSELECT 'held';\n")
-        assert holder.stdout.readline().strip() == ""  # pg_advisory_lock returns void
-        assert holder.stdout.readline().strip() == "held"
         waiter = start_pginit(["--dsn", pg.dsn(db=fresh_db), "--migrations", str(migrations), "--lock-key", "4242",
                                "--log-level", "debug"])
         # It names the holder only once it listens.

@@ -11,7 +11,7 @@ from conftest import finish, run_pginit, start_pginit
 from pgbouncer import running_pgbouncer
 from pgserver import SERVER_VERSION, running_server
 from test_faults import wait_until
-from test_migrations import RECORDER, history, psql_session, write_migrations
+from test_migrations import RECORDER, history, lock_holder, psql_session, write_migrations
 
 VERSION = int(SERVER_VERSION)
 # Values a DBA may choose, short enough to end pginit's own work if it were not immune: an idle waiter
@@ -78,6 +78,40 @@ def test_pginits_own_work_is_immune_to_the_setting(server, tmp_path, setting, wh
     assert not any("lost the connection" in r.stderr for r in results), [r.stderr for r in results]
 
 
+@pytest.mark.parametrize("where,topology", [("role", "direct"), ("database", "pgbouncer")])
+def test_a_read_only_default_leaves_pginits_own_work_alone_and_the_files_to_the_user(server, tmp_path, where,
+                                                                                    topology):
+    """default_transaction_read_only = on: the lock, the lease, the history and a fingerprinted migrate command
+    go through (pginit's own transactions are READ WRITE); a file runs under the user's setting, so a CREATE
+    TABLE is 65 with the server's words, once, and nothing of it stays."""
+    db = server.new_database()
+    target = f"ROLE app IN DATABASE {db}" if where == "role" else f"DATABASE {db}"
+    server.psql(f"ALTER {target} SET default_transaction_read_only = on")
+    script = tmp_path / "migrate.py"
+    script.write_text(RECORDER)
+    (tmp_path / "app.py").write_text("1")
+    command_only = ["--migrate-cmd", f"/usr/bin/python3 {script} {tmp_path / 'ran'}", "--migrate-fingerprint",
+                    str(tmp_path / "app.py"), "--migrate-timeout", "60s", "--", "true"]
+    migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE public.a (x int);\n"})
+
+    def run(dsn):
+        commands = [finish(proc, timeout=90) for proc in [start_pginit(["--dsn", dsn, *command_only])
+                                                          for _ in range(3)]]
+        return commands, run_pginit(["--dsn", dsn, "--migrations", str(migrations), "--", "true"])
+    if topology == "direct":
+        commands, file = run(server.dsn(db=db))
+    else:
+        with running_pgbouncer(server, {db: (db, "transaction")}, pool_size=2) as bouncer:
+            commands, file = run(bouncer.dsn(db))
+    assert [r.returncode for r in commands] == [0, 0, 0], [r.stderr[-1200:] for r in commands if r.returncode]
+    assert len((tmp_path / "ran").read_text().splitlines()) == 1, "the fingerprint was stored: one run of three"
+    assert file.returncode == 65, file.stderr
+    errors = [line for line in file.stderr.splitlines() if "(exit 65)" in line]
+    assert len(errors) == 1 and "cannot execute CREATE TABLE in a read-only transaction" in errors[0], file.stderr
+    assert file.stderr.count("applying migration 0001_a.sql") == 1
+    assert server.psql("SELECT to_regclass('public.a') IS NULL", db=db) == "t"
+
+
 @pytest.mark.parametrize("topology", ["direct", "pgbouncer"])
 @pytest.mark.parametrize("setting,since,state", [("statement_timeout", 0, "57014"),
                                                  ("transaction_timeout", 17, "25P04")])
@@ -129,11 +163,8 @@ def test_spare_connections_count_the_slots_reserved_connections_keeps(tmp_path):
                                    "reserved_connections = 10\n") as small:
         db = small.new_database()
         migrations = write_migrations(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x int);\n"})
-        holder = psql_session(small, db)
+        holder = lock_holder(small, db, 4343)
         try:
-            holder.stdin.write("SELECT pg_advisory_lock(4343);\nSELECT 'held';\n")
-            assert holder.stdout.readline().strip() == ""
-            assert holder.stdout.readline().strip() == "held"
             waiter = start_pginit(["--dsn", small.dsn(db=db), "--migrations", str(migrations), "--lock-key", "4343",
                                    "--spare-connections", "6", "--migrate-timeout", "30s", "--log-level", "debug"])
             wait_until(lambda: small.psql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'") != "1",

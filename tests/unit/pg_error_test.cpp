@@ -1,5 +1,7 @@
 #include <doctest.h>
 
+#include <string>
+
 #include "pg_error.h"
 
 using namespace pginit;
@@ -7,6 +9,15 @@ using namespace pginit;
 namespace {
 Verdict from_message(const char* message) {
   return classify_failure("", message);
+}
+
+// The verdict on `message`, checked to be fatal with `code`; returned for the caller's further checks.
+Verdict fatal_verdict(const std::string& message, ExitCode code) {
+  CAPTURE(message);
+  Verdict verdict = from_message(message.c_str());
+  CHECK_FALSE(verdict.transient);
+  CHECK(verdict.exit_code == code);
+  return verdict;
 }
 }  // namespace
 
@@ -51,10 +62,7 @@ TEST_CASE("pg_error: authentication failures are fatal with exit 77") {
         "\"app\", database \"app\", no encryption",
         "connection to server at \"db\", port 5432 failed: fe_sendauth: no password supplied",
         "FATAL:  permission denied for database \"app\""}) {
-    CAPTURE(message);
-    Verdict verdict = from_message(message);
-    CHECK_FALSE(verdict.transient);
-    CHECK(verdict.exit_code == ExitCode::kAuth);
+    fatal_verdict(message, ExitCode::kAuth);
   }
 }
 
@@ -64,10 +72,7 @@ TEST_CASE("pg_error: configuration failures are fatal with exit 78") {
         "connection to server at \"db\", port 5432 failed: server does not support SSL, but SSL was required",
         "invalid connection option \"bogus\"", "invalid URI query parameter: \"x\"",
         "missing \"=\" after \"foo\" in connection info string", "invalid sslmode value: \"sometimes\""}) {
-    CAPTURE(message);
-    Verdict verdict = from_message(message);
-    CHECK_FALSE(verdict.transient);
-    CHECK(verdict.exit_code == ExitCode::kConfig);
+    fatal_verdict(message, ExitCode::kConfig);
   }
 }
 
@@ -87,10 +92,7 @@ TEST_CASE("pg_error: certificate problems are config errors, never retried") {
         "host name \"127.0.0.1\"",
         "connection to server at \"127.0.0.1\", port 5432 failed: root certificate file \"/x/ca.pem\" does not exist\n"
         "Either provide the file or change sslmode to disable server certificate verification."}) {
-    CAPTURE(message);
-    Verdict verdict = from_message(message);
-    CHECK_FALSE(verdict.transient);
-    CHECK(verdict.exit_code == ExitCode::kConfig);
+    fatal_verdict(message, ExitCode::kConfig);
   }
 }
 
@@ -103,10 +105,7 @@ TEST_CASE("pg_error: channel binding that cannot happen is a config error, never
         "without channel binding",
         "connection to server at \"db\", port 5432 failed: channel binding required but not supported by server's "
         "authentication request"}) {
-    CAPTURE(message);
-    Verdict verdict = from_message(message);
-    CHECK_FALSE(verdict.transient);
-    CHECK(verdict.exit_code == ExitCode::kConfig);
+    const Verdict verdict = fatal_verdict(message, ExitCode::kConfig);
     CHECK(verdict.reason.find("needs TLS") != std::string::npos);
   }
 }
@@ -114,10 +113,7 @@ TEST_CASE("pg_error: channel binding that cannot happen is a config error, never
 TEST_CASE("pg_error: an option value libpq does not know is a config error naming it") {
   for (const char* option : {"channel_binding", "target_session_attrs", "gssencmode", "ssl_min_protocol_version"}) {
     const std::string message = std::string("invalid ") + option + " value: \"bogus\"\n";
-    CAPTURE(message);
-    Verdict verdict = from_message(message.c_str());
-    CHECK_FALSE(verdict.transient);
-    CHECK(verdict.exit_code == ExitCode::kConfig);
+    const Verdict verdict = fatal_verdict(message, ExitCode::kConfig);
     CHECK(verdict.reason == std::string("invalid ") + option + " value: \"bogus\"");
   }
 }
@@ -133,10 +129,7 @@ TEST_CASE("pg_error: a SCRAM exchange that went wrong is an authentication failu
         "supported",
         "connection to server at \"db\", port 5432 failed: GSSAPI authentication not supported",
         "connection to server at \"db\", port 5432 failed: authentication method 13 not supported"}) {
-    CAPTURE(message);
-    Verdict verdict = from_message(message);
-    CHECK_FALSE(verdict.transient);
-    CHECK(verdict.exit_code == ExitCode::kAuth);
+    fatal_verdict(message, ExitCode::kAuth);
   }
   CHECK(from_message("connection to server at \"db\", port 5432 failed: incorrect server signature").reason ==
         "incorrect server signature; the server did not prove that it knows the password: is it the server you meant?");
