@@ -112,8 +112,9 @@ def login_cpu(server):
                                   f"{scram / trust:.2f}x ({scram * 1000:.2f} vs {trust * 1000:.2f} ms)"))
     section.notes.append(
         "CPU: the client's own user + system time (wait4's rusage), not the server's. The static build's libpq "
-        "computes SCRAM's salted password over OpenSSL's SHA-256 with the HMAC's pads hashed once "
-        "(scripts/patches/libpq-scram-salted-password.patch); "
+        "computes SCRAM's salted password over OpenSSL's SHA-256 with the HMAC's pads hashed once, its other "
+        "hashes with PostgreSQL's own code and its nonce with getrandom(2), so that a login without TLS never sets "
+        "up OpenSSL (scripts/patches/libpq-*.patch); "
         "\"before issue 28\" is the same pginit linked with libpq as Debian's source has it "
         "(PGINIT_LIBPQ_PATCHES=none scripts/build-static); the dynamic build and psql use Debian's shared libpq.")
     return section
