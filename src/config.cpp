@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "options.h"
+#include "tool_url.h"
 
 namespace pginit {
 namespace {
@@ -143,7 +144,14 @@ std::optional<Failure> resolve_connection(Draft& draft, const EnvLookup& env, co
   add_secret(config.secrets, aliases.password);
   add_secret(config.secrets, env("PGPASSWORD"));
 
-  auto params = build_conn_params(draft.dsn, aliases, env);
+  // Another migration tool's URL works as it is: its parameters are taken out for libpq.
+  std::optional<std::string> dsn = draft.dsn;
+  if (dsn) {
+    ToolUrl url = take_tool_url_parameters(*dsn);
+    dsn = std::move(url.dsn);
+    config.migrations.url_parameters = std::move(url.parameters);
+  }
+  auto params = build_conn_params(dsn, aliases, env);
   if (!params) return params.failure();
   config.conn_params = *params;
   add_secret(config.secrets, find_param(config.conn_params, "password"));
@@ -152,7 +160,9 @@ std::optional<Failure> resolve_connection(Draft& draft, const EnvLookup& env, co
   config.migrations.conn_params = with_keepalive_defaults(config.conn_params);
   config.migrations.target = config.target;
   if (draft.migrate_dsn) {
-    auto migrate_params = build_conn_params(draft.migrate_dsn, aliases, env);
+    ToolUrl url = take_tool_url_parameters(*draft.migrate_dsn);
+    for (auto& [key, value] : url.parameters) config.migrations.url_parameters[key] = std::move(value);
+    auto migrate_params = build_conn_params(url.dsn, aliases, env);
     if (!migrate_params) {
       Failure failure = migrate_params.failure();
       failure.message = "--migrate-dsn: " + failure.message;

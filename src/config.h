@@ -1,6 +1,7 @@
 #pragma once
 // argv + environment -> Config: the first step of the pipeline, and a pure function.
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,7 @@ struct MigrationSettings {
   std::optional<MigrationFormat> format;  ///< --migrations-format; nullopt = auto
   std::string history_table;              ///< --history-table [SCHEMA.]NAME: the format's history table
   FormatOptions format_options;           ///< the tools' own environment (FLYWAY_*, GOOSE_*, DBMATE_*)
+  std::map<std::string, std::string> url_parameters;  ///< the tools' x-… parameters from the DSN (tool_url.h)
 
   bool enabled() const { return directory.has_value() || !command.empty(); }
 };

@@ -142,7 +142,11 @@ Task<int> run_pipeline(const Config& config, Supervisor& supervisor, const sigse
 int run(int argc, char** argv, const sigset_t& original_mask, Clock::time_point started, int subreaper_error) {
   auto config = parse_config(std::vector<std::string>(argv + 1, argv + argc), read_environment, read_file);
   if (!config) return log::failure(config.failure().code, config.error());
-  if (config->migrations.directory) config->migrations.format_options = tools_options();
+  if (config->migrations.directory) {
+    config->migrations.format_options = tools_options();
+    config->migrations.format_options.environment.insert(config->migrations.url_parameters.begin(),
+                                                         config->migrations.url_parameters.end());
+  }
   if (config->show_help) {
     std::fputs(usage_text().c_str(), stdout);
     return 0;

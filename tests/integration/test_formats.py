@@ -156,6 +156,27 @@ def test_golang_migrate_keeps_its_one_row_its_dirty_state_and_an_applications_ow
     assert "`migrate force 2`" in dirty.stderr
 
 
+def test_golang_migrates_own_url_works_as_it_is(server, tmp_path):
+    """The URL golang-migrate is given (its x- parameters, which libpq refuses, and search_path) serves pginit
+    unchanged: x-migrations-table (quoted: schema and table) is the history table, and the other x- parameters
+    are golang-migrate's own business."""
+    db = server.new_database()
+    server.psql("CREATE SCHEMA ops; CREATE SCHEMA app", db=db)
+    migrations = write_migrations(tmp_path / "m", {"1_a.up.sql": "CREATE TABLE a (x int);\n",
+                                                   "2_b.up.sql": "CREATE TABLE b (x int);\n"})
+    url = owner_dsn(server, db, "?sslmode=disable&search_path=app&x-migrations-table=%22ops%22.%22migrations%22"
+                                "&x-migrations-table-quoted=1&x-multi-statement=true&x-statement-timeout=60000")
+    result = run_pginit(["--dsn", url, "--migrations", str(migrations)])
+    assert result.returncode == 0, result.stderr
+    assert rows(server, db, "SELECT version, dirty FROM ops.migrations") == [["2", "f"]]
+    assert server.psql("SELECT to_regclass('app.a') IS NOT NULL AND to_regclass('app.b') IS NOT NULL", db=db) == "t"
+    assert server.psql("SELECT to_regclass('public.schema_migrations') IS NULL", db=db) == "t"
+    unquoted = run_pginit(["--dsn", owner_dsn(server, db, "?x-migrations-table=ops.migrations&x-migrations-table-"
+                                                          "quoted=true"), "--migrations", str(migrations)])
+    assert unquoted.returncode == 78, unquoted.stderr
+    assert "x-migrations-table must be quoted" in unquoted.stderr
+
+
 def test_a_golang_migrate_file_that_fails_leaves_nothing_to_force_when_it_could_run_in_a_transaction(server, tmp_path):
     db = server.new_database()
     migrations = write_migrations(tmp_path / "m", {"1_a.up.sql": "CREATE TABLE a (x int);\n",
@@ -433,8 +454,11 @@ def test_readmes_coming_from_table_says_what_these_tests_show():
     for tool, (_, history_table, key_of) in TOOLS.items():
         row = rows_by_tool[tool]
         assert f"`{history_table}`" in row, tool
+        if tool == "dbmate":
+            assert "`search_path`" in row  # the real directory's test gives pginit dbmate's own URL
         if tool == "golang-migrate":
             assert "crc32" in row and "1486364155" in row
+            assert "`x-migrations-table`" in row  # test_golang_migrates_own_url_works_as_it_is
         elif key_of:
             assert str(key_of("db")) in row, tool
         else:
@@ -466,7 +490,7 @@ REAL = {
     "golang-migrate-kuberpult": {"table": "schema_migrations", "history": "SELECT version, dirty FROM schema_migrations"},
     "goose-e2b": {"table": "_migrations", "options": ["--history-table", "_migrations"],
                   "history": "SELECT count(*), min(version_id), max(version_id), bool_and(is_applied) FROM _migrations"},
-    "dbmate-measure": {"table": "dbmate.schema_migrations", "query": "?options=-c%20search_path%3Ddbmate,measure",
+    "dbmate-measure": {"table": "dbmate.schema_migrations", "query": "?sslmode=disable&search_path=dbmate,measure",
                        "history": "SELECT count(*), min(version), max(version) FROM dbmate.schema_migrations"},
     "flyway-marquez": {"table": "flyway_schema_history",
                        "history": "SELECT count(*), count(version), bool_and(success) FROM flyway_schema_history"},
@@ -534,7 +558,7 @@ def reference_order(name, directory):
 def apply_as_the_tool_does(server, db, name, directory, tmp_path):
     """The reference: the tool itself for dbmate, else every file's up part in the tool's order with psql."""
     if name == "dbmate-measure":
-        url = f"{owner_dsn(server, db)}?sslmode=disable&search_path=dbmate,measure"
+        url = owner_dsn(server, db, REAL[name]["query"])  # the very URL pginit is given
         done = subprocess.run([DBMATE, "--url", url, "--migrations-dir", directory, "--no-dump-schema", "up"],
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr

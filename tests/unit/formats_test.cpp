@@ -238,6 +238,25 @@ TEST_CASE("tool history: the tools' own lock keys, their tables' defaults, and w
   CHECK(tool_table_for(MigrationFormat::kDbmate, "x.y", "public.pginit_migrations", {}).name == "y");
 }
 
+TEST_CASE("tool history: golang-migrate's table from its URL's x-migrations-table, read as its driver reads it") {
+  auto table = [](std::map<std::string, std::string> parameters) {
+    return tool_table_for(MigrationFormat::kGolangMigrate, "", "public.pginit_migrations", parameters);
+  };
+  const ToolTable plain = table({{"x-migrations-table", "ops.migrations"}});  // one name, dot and all
+  CHECK((plain.schema.empty() && plain.name == "ops.migrations" && plain.error.empty()));
+  const ToolTable quoted =
+      table({{"x-migrations-table", "\"ops\".\"migrations\""}, {"x-migrations-table-quoted", "1"}});
+  CHECK((quoted.schema == "ops" && quoted.name == "migrations"));
+  CHECK(table({{"x-migrations-table", "\"migrations\""}, {"x-migrations-table-quoted", "true"}}).name == "migrations");
+  CHECK(table({{"x-migrations-table", "ops.migrations"}, {"x-migrations-table-quoted", "true"}})
+            .error.starts_with("x-migrations-table must be quoted"));
+  CHECK(table({}).name == "schema_migrations");
+  // --history-table wins, as it does for every tool.
+  CHECK(
+      tool_table_for(MigrationFormat::kGolangMigrate, "a.b", "public.pginit_migrations", {{"x-migrations-table", "c"}})
+          .name == "b");
+}
+
 TEST_CASE("tool history: failure states read as the tool reads them") {
   const std::vector<MigrationFile> files{{.id = "1", .version = 1}, {.id = "2", .version = 2}};
   const ToolHistory golang(MigrationFormat::kGolangMigrate, {"public", "schema_migrations"});

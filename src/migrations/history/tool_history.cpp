@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <map>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -111,6 +112,27 @@ HistoryState read_prisma(const std::vector<HistoryRow>& rows) {
   return state;
 }
 
+// golang-migrate's x-migrations-table: one name in current_schema(), or with x-migrations-table-quoted
+// (strconv.ParseBool's true) `"table"` or `"schema"."table"`, as its postgres driver reads them.
+ToolTable golang_migrate_table(const std::string& table, const std::string& quoted) {
+  if (quoted != "1" && quoted != "t" && quoted != "T" && quoted != "true" && quoted != "TRUE" && quoted != "True")
+    return ToolTable{"", table};
+  std::vector<std::string> names;
+  for (std::size_t open = table.find('"'); open != std::string::npos; open = table.find('"', open + 1)) {
+    const std::size_t close = table.find('"', open + 1);
+    if (close == std::string::npos) break;
+    names.push_back(table.substr(open + 1, close - open - 1));
+    open = close;
+  }
+  if (table.size() < 2 || table.front() != '"' || table.back() != '"' || names.empty() || names.size() > 2) {
+    return ToolTable{"", "",
+                     fmt::format("x-migrations-table must be quoted (for instance '\"migrate\".\"schema_migrations\"') "
+                                 "when x-migrations-table-quoted is enabled, current value is: {}",
+                                 table)};
+  }
+  return names.size() == 2 ? ToolTable{names[0], names[1]} : ToolTable{"", names[0]};
+}
+
 }  // namespace
 
 ToolTable tool_table_for(MigrationFormat format, std::string_view option, std::string_view pginit_table,
@@ -127,6 +149,8 @@ ToolTable tool_table_for(MigrationFormat format, std::string_view option, std::s
   if (format == MigrationFormat::kPginit) return split(pginit_table);
   if (!option.empty()) return split(option);
   ToolTable table{"", std::string(ToolHistory::default_name(format))};
+  if (format == MigrationFormat::kGolangMigrate && !setting("x-migrations-table").empty())
+    table = golang_migrate_table(setting("x-migrations-table"), setting("x-migrations-table-quoted"));
   if (format == MigrationFormat::kGoose && !setting("GOOSE_TABLE").empty()) table = split(setting("GOOSE_TABLE"));
   if (format == MigrationFormat::kDbmate && !setting("DBMATE_MIGRATIONS_TABLE").empty())
     table = split(setting("DBMATE_MIGRATIONS_TABLE"));

@@ -18,11 +18,13 @@ namespace pginit {
 struct ToolTable {
   std::string schema;
   std::string name;
+  std::string error;  ///< the table's setting cannot be read (a configuration error): why
 };
 
 /// Where `format`'s history table is: `option` (--history-table [SCHEMA.]NAME) when given, else where
 /// the tool's own settings put it (GOOSE_TABLE, DBMATE_MIGRATIONS_TABLE, FLYWAY_TABLE with
-/// FLYWAY_DEFAULT_SCHEMA or the first of FLYWAY_SCHEMAS), else its default name; pginit's own format:
+/// FLYWAY_DEFAULT_SCHEMA or the first of FLYWAY_SCHEMAS, golang-migrate's x-migrations-table from the
+/// DSN: tool_url.h), else its default name; pginit's own format:
 /// `pginit_table` (--migrations-table). Without a schema: the session's current_schema().
 ToolTable tool_table_for(MigrationFormat format, std::string_view option, std::string_view pginit_table,
                          const std::map<std::string, std::string>& environment);

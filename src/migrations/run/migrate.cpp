@@ -197,6 +197,7 @@ class MigrationRun {
     if (history_) co_return 0;
     ToolTable table =
         tool_table_for(format_, settings_.history_table, settings_.table, settings_.format_options.environment);
+    if (!table.error.empty()) co_return log::failure(ExitCode::kConfig, table.error);
     if (table.schema.empty()) {
       QueryResult schema = co_await conn_.query("SELECT coalesce(current_schema(), 'public')");
       if (!schema.ok()) co_return failed(*schema.failure, "cannot read the current schema");
