@@ -25,15 +25,15 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from elf import HOST  # noqa: E402
 
 
-def readme_build_commands(builder):
+def readme_build_commands(builder, multi_platform=False):
     """README's image-building lines for `builder` ("docker" or "podman"), as written in its code
-    blocks (multi-platform ones left out: they need a registry or a manifest), each split into words.
-    The container tests run these very lines, so that README's commands are the tested ones."""
+    blocks, each split into words: the single-platform ones, or with `multi_platform` those with
+    --platform. The container tests run these very lines, so that README's commands are the tested ones."""
     commands, in_block = [], False
     for line in open(os.path.join(ROOT, "README.md")):
         if line.startswith("```"):
             in_block = not in_block
-        elif in_block and line.startswith(f"{builder} build ") and "--platform" not in line:
+        elif in_block and line.startswith(f"{builder} build ") and ("--platform" in line) == multi_platform:
             if line.split() not in commands:
                 commands.append(line.split())
     return commands
@@ -321,8 +321,9 @@ class Podman:
                         CONTAINERS_STORAGE_CONF=os.path.join(self.dir, "storage.conf"))
 
     def __call__(self, *args, check=True, timeout=600):
+        # In the project's root, where README's commands are run (a context of ".").
         return subprocess.run(["podman", *args], env=self.env, check=check, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=timeout)
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout, cwd=ROOT)
 
     def load_from(self, engine, *images):
         saved = subprocess.Popen([DOCKER, "save", *images], env=engine.env, stdout=subprocess.PIPE)

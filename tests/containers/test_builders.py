@@ -1,8 +1,8 @@
 """README's image commands as written work with every builder Debian 12 ships (issue 24): Docker's
 classic builder (the `images` fixture builds with it), Docker with BuildKit, and podman 4.3 (in
 test_multiarch.py, beside the multi-arch build whose layers it reuses). The
-classic builder sets none of the platform arguments and podman all but BUILDPLATFORM; a Dockerfile
-that needed them stopped at `FROM --platform=$BUILDPLATFORM` ("" is an invalid component)."""
+classic builder sets none of the platform arguments, and podman without --platform none that FROM can
+see; a Dockerfile that needed them stopped at `FROM --platform=$BUILDPLATFORM` ("" is an invalid component)."""
 from harness import HOST, ROOT, readme_build_commands, with_host_network
 
 EXPECTED_TAGS = {"pginit", "pginit:binary", "pginit:alpine"}

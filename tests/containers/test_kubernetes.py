@@ -61,8 +61,9 @@ def runnable_pod(example, env, args=None, config_maps=None):
 def play(podman, tmp_path, manifest):
     path, log = tmp_path / "pod.yaml", tmp_path / "containers.log"
     path.write_text(manifest)
-    result = podman("kube", "play", "--network", "host", "--log-driver", "k8s-file", "--log-opt", f"path={log}",
-                    str(path), check=False)
+    # --build=false: kube play would otherwise build any image named like a folder in the working directory.
+    result = podman("kube", "play", "--build=false", "--network", "host", "--log-driver", "k8s-file", "--log-opt",
+                    f"path={log}", str(path), check=False)
     return result, log
 
 

@@ -34,6 +34,14 @@ def owner_dsn(server, db, query=""):
     return f"postgres://postgres:{SUPERUSER_PASSWORD}@127.0.0.1:{server.port}/{db}{query}"
 
 
+def refused_before_anything_is_sent(server, db, migrations, message):
+    """pginit run on `migrations` exits 78 with `message` in its error line."""
+    result = run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(migrations)])
+    assert result.returncode == 78, result.stderr
+    assert message in result.stderr, result.stderr
+    return result
+
+
 def in_subdirectory(directory, files):
     """`files` written into `directory`, made with its parents (a Prisma migration's folder)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -120,10 +128,8 @@ def test_a_dbmate_file_without_its_down_section_is_refused_before_anything_is_se
     migrations = write_migrations(tmp_path / "m", {
         "1_a.sql": "-- migrate:up\nCREATE TABLE a (x int);\n-- migrate:down\nDROP TABLE a;\n",
         "2_b.sql": "-- migrate:up\nCREATE TABLE b (x int);\n"})
-    result = run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(migrations)])
-    assert result.returncode == 78, result.stderr
-    assert ("dbmate migration 2_b.sql line 1: -- migrate:up without its -- migrate:down (dbmate requires one) "
-            "(exit 78)") in result.stderr
+    refused_before_anything_is_sent(server, db, migrations, "dbmate migration 2_b.sql line 1: -- migrate:up without "
+                                    "its -- migrate:down (dbmate requires one) (exit 78)")
     assert server.psql("SELECT to_regclass('a') IS NULL", db=db) == "t"
 
 
@@ -226,9 +232,7 @@ def test_goose_files_run_as_goose_runs_them_and_its_table_is_kept_as_goose_keeps
         ["0", "t"], ["1", "t"], ["2", "t"]]
     # A Go migration cannot run outside the application's binary: refused, naming it.
     write_migrations(migrations, {"00003_backfill.go": "package migrations\n"})
-    refused = run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(migrations)])
-    assert refused.returncode == 78, refused.stderr
-    assert "goose migration 00003_backfill.go is a Go migration" in refused.stderr
+    refused_before_anything_is_sent(server, db, migrations, "goose migration 00003_backfill.go is a Go migration")
 
 
 # --- Flyway ----------------------------------------------------------------------------------------------
@@ -245,9 +249,8 @@ def test_flyway_versions_repeatables_checksums_and_failed_rows_as_flyway_keeps_t
     }
     migrations = write_migrations(tmp_path / "m", {k: v for k, v in files.items() if "/" not in k})
     write_migrations(tmp_path / "m" / "sub", {"V1_1__more.sql": files["sub/V1_1__more.sql"]})
-    missing = run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(migrations)])
-    assert missing.returncode == 78, missing.stderr
-    assert "Flyway migration sub/V1_1__more.sql: no value for placeholder ${column}" in missing.stderr
+    refused_before_anything_is_sent(server, db, migrations,
+                                    "Flyway migration sub/V1_1__more.sql: no value for placeholder ${column}")
     env = {"FLYWAY_PLACEHOLDERS_COLUMN": "price"}
     applied = run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(migrations)], env=env)
     assert applied.returncode == 0, applied.stderr
@@ -279,9 +282,7 @@ def test_flyway_undo_and_callback_files_are_refused(server, tmp_path):
     for name in ("U1__undo_create.sql", "afterMigrate.sql"):
         migrations = write_migrations(tmp_path / name, {"V1__create.sql": "CREATE TABLE t (x int);\n",
                                                         name: "SELECT 1;\n"})
-        result = run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(migrations)])
-        assert result.returncode == 78, result.stderr
-        assert f"Flyway file {name} is" in result.stderr
+        refused_before_anything_is_sent(server, db, migrations, f"Flyway file {name} is")
     assert server.psql("SELECT to_regclass('t') IS NULL", db=db) == "t"
 
 
@@ -338,10 +339,8 @@ def test_a_directory_that_fits_two_formats_is_refused_naming_the_evidence(server
     migrations = write_migrations(tmp_path / "m", {
         "1_a.sql": "-- +goose Up\nCREATE TABLE a (x int);\n",
         "2_b.sql": "-- migrate:up\nCREATE TABLE b (x int);\n-- migrate:down\nDROP TABLE b;\n"})
-    result = run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(migrations)])
-    assert result.returncode == 78, result.stderr
-    assert ("the migrations directory fits more than one format: goose (1_a.sql has -- +goose Up), dbmate (2_b.sql "
-            "has -- migrate:up)") in result.stderr
+    refused_before_anything_is_sent(server, db, migrations, "the migrations directory fits more than one format: goose "
+                                    "(1_a.sql has -- +goose Up), dbmate (2_b.sql has -- migrate:up)")
     named = run_pginit(["--dsn", owner_dsn(server, db), "--migrations", str(migrations), "--migrations-format", "pginit"])
     assert named.returncode == 78 and "has goose's" in named.stderr, named.stderr
     assert server.psql("SELECT to_regclass('a') IS NULL AND to_regclass('b') IS NULL", db=db) == "t"
