@@ -398,7 +398,7 @@ class Patroni:
             if result is not None:
                 return result
             time.sleep(0.2)
-        raise RuntimeError(f"no leader answered {sql}")
+        raise RuntimeError(f"no leader answered {sql} (or it failed there for 20 s)")
 
     def inject(self, kind, choice):
         if kind == "Patroni switchover" and self.cluster.leader():
