@@ -9,7 +9,7 @@ say() { printf 'pginit: %s\n' "$*" >&2; }
 
 # ctest in build directory DIR with the suite's settings, and any further ctest arguments.
 # ctest shows no passing test's output: the skips pytest reports (-rs), each with its reason, are printed
-# after it from its full log, so that an absent optional input is a visible line, not a silent pass.
+# after it from its JUnit report, so that an absent optional input is a visible line, not a silent pass.
 run_ctest() {
   local report status=0
   report="$(mktemp --tmpdir pginit-ctest-XXXXXX.xml)"

@@ -176,6 +176,10 @@ std::optional<std::string_view> timeout_setting(std::string_view sqlstate, std::
   return std::nullopt;
 }
 
+bool pooler_refuses_transactions(std::string_view message) {
+  return contains(message, "not allowed in statement pooling mode");
+}
+
 bool is_connection_loss(std::string_view sqlstate) {
   return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
 }

@@ -32,6 +32,10 @@ bool is_connection_loss(std::string_view sqlstate);
 /// (57P05, 14+). nullopt for anything else.
 std::optional<std::string_view> timeout_setting(std::string_view sqlstate, std::string_view message);
 
+/// True when a pooler refused a transaction block because of its pool mode (PgBouncer's statement
+/// pooling), as opposed to a BEGIN that failed for any other reason (a server that crashed, a lost link).
+bool pooler_refuses_transactions(std::string_view message);
+
 /// The useful part of a libpq error message: the last "…failed: " clause, first line, without
 /// "FATAL:  " / "ERROR:  " prefixes. E.g. "connection refused" is left as libpq wrote it.
 std::string short_reason(std::string_view message);

@@ -86,6 +86,11 @@ REGRESSION_ROUNDS = (
     # Patroni: the round's database, created just before a failover, was lost with the old leader and
     # the harness crashed.
     (61206, 2, {"settings": (), "format": "pginit"}),
+    # PgBouncer, session pooling, the server SIGKILLed while a replica asked the pool mode: its lost BEGIN
+    # was taken for statement pooling's refusal (78).
+    (73001, 3, {"pool_mode": "session", "pool_size": 2, "server_version": "15", "pgbouncer_version": "1.18",
+                "settings": (("client_min_messages", "'error'", "database"), ("lock_timeout", "'3s'", "database")),
+                "format": "dbmate"}),
 )
 
 

@@ -205,6 +205,16 @@ TEST_CASE("pg_error: a database PgBouncer does not know is a config error (78) a
   CHECK(password.exit_code == ExitCode::kAuth);
 }
 
+TEST_CASE("pg_error: only the pool mode's refusal of a transaction block is statement pooling") {
+  CHECK(pooler_refuses_transactions("FATAL:  transaction blocks not allowed in statement pooling mode\n"));
+  CHECK(pooler_refuses_transactions("ERROR:  transaction blocks not allowed in statement pooling mode"));
+  // A server SIGKILLed under PgBouncer while BEGIN was on its way: a lost connection, retried, never 78.
+  CHECK_FALSE(pooler_refuses_transactions("server closed the connection unexpectedly\n\tThis probably means the "
+                                          "server terminated abnormally\n\tbefore or while processing the request."));
+  CHECK_FALSE(pooler_refuses_transactions("FATAL:  terminating connection due to administrator command"));
+  CHECK_FALSE(pooler_refuses_transactions(""));
+}
+
 TEST_CASE("pg_error: the timeout that ended a statement or a session is named by its setting") {
   CHECK(timeout_setting("25P04", "terminating connection due to transaction timeout") == "transaction_timeout");
   CHECK(timeout_setting("25P03", "terminating connection due to idle-in-transaction timeout") ==
