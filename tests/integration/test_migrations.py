@@ -300,7 +300,8 @@ def lock_holders(pg, db):
 
 
 def test_sigterm_during_a_long_migration_cancels_it_and_releases_the_lock(pg, fresh_db, tmp_path):
-    slow = write_migrations(tmp_path / "slow", {"0001_slow.sql": "CREATE TABLE slow (x int);\nSELECT pg_sleep(30);\n"})
+    slow = write_migrations(tmp_path / "slow", {"0001_slow.sql": "CREATE TABLE slow (x int);\nSELECT pg_sleep(30);\n",
+                                                "0002_next.sql": "CREATE TABLE next (x int);\n"})
     marker = tmp_path / "app-ran"
     proc = start_pginit(["--dsn", pg.dsn(db=fresh_db), "--migrations", str(slow), "--", "touch", str(marker)])
     deadline = time.monotonic() + 20
@@ -311,6 +312,8 @@ def test_sigterm_during_a_long_migration_cancels_it_and_releases_the_lock(pg, fr
     result = finish(proc, timeout=10)
     assert result.returncode == 143, result.stderr
     assert not marker.exists()
+    assert "applying migration 0002_next.sql" not in result.stderr, "a file was begun after the stop"
+    assert pg.psql("SELECT to_regclass('next') IS NULL", db=fresh_db) == "t"
     assert pg.psql("SELECT to_regclass('pginit_migrations') IS NULL OR "
                    "(SELECT count(*) = 0 FROM pginit_migrations)", db=fresh_db) == "t"
     assert pg.psql("SELECT to_regclass('slow') IS NULL", db=fresh_db) == "t"

@@ -377,12 +377,14 @@ class MigrationRun {
       if (int code = check_pooler_safety(plan, *statements); code != 0) co_return code;
     }
     for (std::size_t index = 0; index < plan.pending.size(); ++index) {
+      // A stop during a file ends the run after it: the next file is never begun (run_once reports the stop).
+      if (stop_.requested()) co_return 0;
       if (int code = co_await apply(*plan.pending[index], (*statements)[index]); code != 0) co_return code;
     }
     if (settings_.directory && plan.pending.empty()) {
       log::info("no pending migration files", {{"files", files_.size()}});
     }
-    if (settings_.command.empty()) co_return 0;
+    if (settings_.command.empty() || stop_.requested()) co_return 0;
     co_return co_await run_migrate_command();
   }
 

@@ -328,12 +328,14 @@ class FileRun {
   // `step`: pginit's own statement that failed before it, if that is what failed.
   Task<Run> statement_failed(const PgFailure& failure, std::size_t index, std::string_view step = {}) {
     if (!failure.stopped && (!failure.connection_lost || ended_by_a_timeout(failure))) {
-      if (step.empty()) {
+      if (step.empty() && index < statements_.size()) {
         log_failure(file_, statements_[index], index, failure, options_);
       } else {
+        // A pipeline whose every statement completed can still fail at its end (a cancel that came late).
+        const std::string where = step.empty() ? std::string("after its last statement")
+                                               : fmt::format("before statement {}, {}", index + 1, step);
         log::failure(ExitCode::kMigrationFailed,
-                     fmt::format("migration {} failed before statement {}, {}: {}", file_.filename, index + 1, step,
-                                 failure_text(failure)),
+                     fmt::format("migration {} failed {}: {}", file_.filename, where, failure_text(failure)),
                      {{"file", file_.filename}, {"sqlstate", failure.sqlstate}});
       }
     }
