@@ -143,6 +143,11 @@ class PgServer:
             raise RuntimeError(f"psql failed: {out.stderr}")
         return out.stdout.strip()
 
+    def log_lines(self, *needles):
+        """How many lines of the server's log hold every one of `needles`."""
+        with open(self.log) as f:
+            return sum(all(needle in line for needle in needles) for line in f)
+
     def setup_roles(self):
         if self.psql("SELECT 1 FROM pg_roles WHERE rolname = 'app'") != "1":
             self.psql(f"CREATE ROLE app LOGIN PASSWORD '{APP_PASSWORD}' CREATEDB")

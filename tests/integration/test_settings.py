@@ -168,8 +168,7 @@ def test_spare_connections_count_the_slots_reserved_connections_keeps(tmp_path):
         holder = lock_holder(small, db, 4343)
 
         def app_sessions_ended():
-            with open(small.log) as f:
-                return sum("disconnection:" in line and "user=app" in line for line in f)
+            return small.log_lines("disconnection:", "user=app")
         try:
             ended = app_sessions_ended()
             waiter = start_pginit(["--dsn", small.dsn(db=db), "--migrations", str(migrations), "--lock-key", "4343",

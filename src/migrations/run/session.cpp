@@ -34,11 +34,11 @@ Task<SessionSetup> set_up_migration_session(PgConn& conn, const std::string& tar
   }
   if (!ask_pool_mode) co_return setup;
   QueryResult begun = co_await conn.query("BEGIN");
-  if (!begun.ok() && !pooler_refuses_transactions(begun.failure->message)) {
-    setup.failure = std::move(begun.failure);  // like any other lost or failed query here
-    co_return setup;
-  }
   if (!begun.ok()) {
+    if (!pooler_refuses_transactions(begun.failure->message)) {
+      setup.failure = std::move(begun.failure);  // like any other lost or failed query here
+      co_return setup;
+    }
     setup.exit_code = log::failure(
         ExitCode::kConfig,
         fmt::format("the connection pooler at {} refused a transaction ({}): a migration file is one, so the "
